@@ -1,0 +1,129 @@
+"""hyperopt TPE search over the learning rate (log-uniform, as the original study) and the
+regularisation that matters on FER-2013. Trials are pickled after each evaluation, so a search
+cut off at a session's end resumes where it stopped (`--resume`)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import pickle
+from functools import partial
+from pathlib import Path
+
+import numpy as np
+from hyperopt import STATUS_OK, Trials, fmin, hp, tpe
+
+from training.data import Dataset
+from training.fit import fit
+from training.model import HParams
+
+log = logging.getLogger("fer-train")
+
+SPACE = {
+    "learning_rate": hp.loguniform("learning_rate", math.log(3e-4), math.log(6e-3)),
+    "dropout": hp.uniform("dropout", 0.2, 0.55),
+    "weight_decay": hp.loguniform("weight_decay", math.log(1e-5), math.log(5e-3)),
+    "label_smoothing": hp.uniform("label_smoothing", 0.0, 0.2),
+    "mixup": hp.uniform("mixup", 0.0, 0.5),
+    "batch_size": hp.choice("batch_size", [64, 128]),
+}
+BATCH_CHOICES = [64, 128]
+# A session affords ~10 trials, not TPE's default 20 random ones: start modelling sooner.
+N_STARTUP = 4
+
+
+def params_to_hparams(params: dict, width: int) -> HParams:
+    return HParams(
+        learning_rate=float(params["learning_rate"]),
+        dropout=float(params["dropout"]),
+        weight_decay=float(params["weight_decay"]),
+        label_smoothing=float(params["label_smoothing"]),
+        mixup=float(params["mixup"]),
+        batch_size=int(params["batch_size"]),
+        width=width,
+    )
+
+
+def _best_hparams(trials: Trials, width: int) -> HParams:
+    best = min((t for t in trials.trials if t["result"].get("status") == STATUS_OK),
+               key=lambda t: t["result"]["loss"])
+    return HParams(**best["result"]["hparams"])
+
+
+def run_search(
+    train: Dataset,
+    val: Dataset,
+    workdir: Path,
+    max_evals: int,
+    epochs: int,
+    fraction: float,
+    seed: int,
+    width: int,
+    resume: bool,
+) -> tuple[HParams, Trials]:
+    """Returns the best HParams found. Trials train on a stratified `fraction` of `train`."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    trials_file = workdir / "trials.pkl"
+    if trials_file.exists() and not resume:
+        trials_file.unlink()  # a fresh search was asked for
+    trials = Trials()
+    if trials_file.exists():
+        with open(trials_file, "rb") as fh:
+            trials = pickle.load(fh)
+        log.info("search: resuming with %d finished trial(s)", len(trials.trials))
+
+    rng = np.random.default_rng(seed)
+    if fraction < 1.0:
+        idx = np.concatenate([
+            rng.permutation(np.flatnonzero(train.labels == c))[
+                : max(1, int(fraction * (train.labels == c).sum()))]
+            for c in range(len(train.classes))
+        ])
+        sub = train.subset(rng.permutation(idx))
+    else:
+        sub = train
+
+    def objective(params: dict) -> dict:
+        i = len(trials.trials)
+        hparams = params_to_hparams(params, width)
+        res = fit(hparams, sub, val, epochs, seed, prefix=f"trial {i}/{max_evals} ")
+        done = [t["result"]["loss"] for t in trials.trials if t["result"].get("status") == STATUS_OK]
+        loss = 1.0 - res.best_val_accuracy
+        best = min(done + [loss])
+        log.info(
+            "trial %d/%d  val_acc %.4f  best so far %.4f  (%.0f s)  %s",
+            i, max_evals, res.best_val_accuracy, 1 - best, res.seconds,
+            json.dumps(hparams.to_dict()),
+        )
+        return {"loss": loss, "status": STATUS_OK, "hparams": hparams.to_dict(),
+                "seconds": res.seconds, "images_per_s": res.images_per_s}
+
+    if len(trials.trials) < max_evals:
+        fmin(
+            objective, SPACE, algo=partial(tpe.suggest, n_startup_jobs=N_STARTUP), max_evals=max_evals, trials=trials,
+            rstate=np.random.default_rng(seed), trials_save_file=str(trials_file),
+            show_progressbar=False,
+            points_to_evaluate=None if trials.trials else [_defaults()],
+        )
+    best = _best_hparams(trials, width)
+    (workdir / "best_params.json").write_text(json.dumps(best.to_dict(), indent=2))
+    log.info("search: best val_acc %.4f with %s",
+             1 - min(t["result"]["loss"] for t in trials.trials), json.dumps(best.to_dict()))
+    return best, trials
+
+
+def _defaults() -> dict:
+    d = HParams()
+    return {
+        "learning_rate": d.learning_rate, "dropout": d.dropout, "weight_decay": d.weight_decay,
+        "label_smoothing": d.label_smoothing, "mixup": d.mixup,
+        "batch_size": BATCH_CHOICES.index(d.batch_size),
+    }
+
+
+def search_summary(trials: Trials) -> list[dict]:
+    return [
+        {"trial": i, "val_accuracy": round(1 - t["result"]["loss"], 4), **t["result"]["hparams"]}
+        for i, t in enumerate(trials.trials) if t["result"].get("status") == STATUS_OK
+    ]
