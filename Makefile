@@ -1,0 +1,34 @@
+# Two commands for a fresh machine (README): `make run` and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+
+.PHONY: run test lint bundle clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# The app alone: no TensorFlow.
+$(VENV)/.app: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+# Everything: app + training extra + test tools.
+$(VENV)/.dev: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e ".[train,dev]"
+	touch $@ $(VENV)/.app
+
+run: $(VENV)/.app
+	$(BIN)/fer-companion $(ARGS)
+
+test: $(VENV)/.dev
+	$(BIN)/ruff check app training tests benchmarks
+	$(BIN)/lint-imports
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+lint: $(VENV)/.dev
+	$(BIN)/ruff check app training tests benchmarks
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info

@@ -1,0 +1,76 @@
+"""One call for the record of a session: PDF report, notes CSV and frames CSV.
+
+`export_report(results, classes, notes, meta, pdf_path=..., notes_csv_path=...)` serves
+`fer-analyze --pdf/--notes` (a recording, notes made elsewhere read with
+`notes_csv.read_notes_csv`) and `export_session(loaded, ...)` the app (a stored session), so both
+give the same report. Every failure is a one-line `ExportError` (`NotesCsvError` belongs to
+reading); what was written before it stays written, and nothing in the session store is touched.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+
+from .errors import CoreError
+from .frames_csv import FramesCsvWriter
+from .notes import Note
+from .notes_csv import write_notes_csv
+from .report_data import ExportError, ReportData
+from .report_pdf import Snapshot, write_pdf
+from .results import FrameResult
+from .session_store import LoadedSession, SessionMeta
+
+__all__ = ["ExportError", "export_report", "export_session", "write_frames_csv"]
+
+
+def write_frames_csv(path: str | Path, frames: Sequence[FrameResult],
+                     classes: Sequence[str]) -> Path:
+    """The frames CSV of DESIGN.md for frames already in memory (a stored session)."""
+    try:
+        with FramesCsvWriter(path, classes) as writer:
+            writer.write_all(frames)
+    except OSError as exc:
+        raise ExportError(f"cannot write the frames CSV {path}: {exc.strerror or exc}") from None
+    except CoreError as exc:
+        raise ExportError(str(exc)) from None
+    return Path(path)
+
+
+def export_report(
+    results: Sequence[FrameResult],
+    classes: Sequence[str],
+    notes: Sequence[Note] = (),
+    meta: SessionMeta | None = None,
+    *,
+    pdf_path: str | Path | None = None,
+    notes_csv_path: str | Path | None = None,
+    frames_csv_path: str | Path | None = None,
+    metrics: dict | None = None,
+    snapshot: Snapshot | None = None,
+    blur_faces: bool = True,
+) -> list[Path]:
+    """Write the requested files (each path optional); returns the paths written.
+
+    `meta` defaults to an anonymous session (no patient code); its classes are set to
+    `classes`. `metrics`: the model's metrics.json (`report_data.load_metrics(model_path)`).
+    """
+    classes = tuple(classes)
+    meta = replace(meta, classes=classes) if meta else SessionMeta("", classes)
+    frames = list(results)
+    written = []
+    if frames_csv_path is not None:
+        written.append(write_frames_csv(frames_csv_path, frames, classes))
+    if notes_csv_path is not None:
+        written.append(write_notes_csv(notes_csv_path, notes, frames))
+    if pdf_path is not None:
+        data = ReportData(meta, frames, notes, metrics)
+        written.append(write_pdf(data, pdf_path, snapshot=snapshot, blur_faces=blur_faces))
+    return written
+
+
+def export_session(session: LoadedSession, **paths) -> list[Path]:
+    """`export_report` for a stored session; keyword arguments as there."""
+    return export_report(session.frames, session.meta.classes, session.notes, session.meta,
+                         **paths)

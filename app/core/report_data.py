@@ -1,0 +1,130 @@
+"""What a session report is made of, and the figures derived from it (no drawing here).
+
+`ReportData(meta, frames, notes, metrics)` is the one input of the PDF report and of
+`exports.export_report`; `ReportData.from_session(loaded)` builds it from a stored session.
+`emotion_summary` gives, per class, the share of the frames with the patient's face and the
+stretches where the emotion dominated: the session is cut into bins (1 s, coarser for sessions
+over 10 min so that there are at most 600), each bin takes the majority label of its frames with
+a face, and runs of bins with one label of at least `min_bins` are stretches; the longest
+`top` per class are listed in time order.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import CoreError
+from .notes import Note
+from .results import FrameResult
+from .session_store import LoadedSession, SessionMeta
+
+
+class ExportError(CoreError):
+    """A report or CSV cannot be written (unwritable path, full disk); one line for the user."""
+
+
+@dataclass(frozen=True)
+class ReportData:
+    meta: SessionMeta
+    frames: Sequence[FrameResult]  # in time order
+    notes: Sequence[Note] = ()
+    metrics: dict | None = None  # the model's metrics.json, None when unknown
+    sorted_notes: tuple[Note, ...] = field(init=False)  # numbered 1.. in this order
+
+    def __post_init__(self):
+        object.__setattr__(self, "sorted_notes",
+                           tuple(sorted(self.notes, key=lambda n: (n.time_s, n.id or 0))))
+
+    @property
+    def classes(self) -> tuple[str, ...]:
+        return self.meta.classes
+
+    @property
+    def duration_s(self) -> float:
+        return self.frames[-1].time_s if self.frames else 0.0
+
+    @classmethod
+    def from_session(cls, session: LoadedSession, metrics: dict | None = None) -> ReportData:
+        return cls(session.meta, session.frames, session.notes, metrics)
+
+
+def load_metrics(model_path: str | Path | None) -> dict | None:
+    """The test metrics written by fer-train beside the model (`metrics.json`), or None when
+    absent, unreadable, for another model file, or lacking `test.accuracy`/`test.per_class`."""
+    if model_path is None:
+        return None
+    model_path = Path(model_path)
+    try:
+        metrics = json.loads((model_path.parent / "metrics.json").read_text(encoding="utf-8"))
+        test = metrics["test"]
+        float(test["accuracy"])
+        dict(test["per_class"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if metrics.get("model_file", model_path.name) != model_path.name:
+        return None  # figures of a different model would mislead
+    return metrics
+
+
+def fmt_time(seconds: float) -> str:
+    """`mm:ss`, or `h:mm:ss` from one hour on."""
+    s = int(round(max(0.0, seconds)))
+    h, m, s = s // 3600, s // 60 % 60, s % 60
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m:02d}:{s:02d}"
+
+
+@dataclass(frozen=True)
+class EmotionShare:
+    label: str
+    frames: int  # frames where this was the patient's label
+    share: float | None  # of the frames with the patient's face, 0-1; None if there were none
+    stretches: tuple[tuple[float, float], ...]  # (start_s, end_s), in time order
+
+
+def face_fraction(frames: Sequence[FrameResult]) -> float:
+    """Fraction of frames showing the patient's face."""
+    return sum(r.label is not None for r in frames) / len(frames) if frames else 0.0
+
+
+def emotion_summary(frames: Sequence[FrameResult], classes: Sequence[str], *,
+                    min_bins: int = 3, top: int = 3) -> list[EmotionShare]:
+    counts = Counter(r.label for r in frames if r.label is not None)
+    total = sum(counts.values())
+    runs = dominant_runs(frames, min_bins=min_bins)
+    out = []
+    for c in classes:
+        mine = sorted((r for r in runs if r[0] == c), key=lambda r: r[2] - r[1], reverse=True)
+        stretches = tuple(sorted((start, end) for _, start, end in mine[:top]))
+        out.append(EmotionShare(c, counts[c], counts[c] / total if total else None, stretches))
+    return out
+
+
+def bin_seconds(frames: Sequence[FrameResult], max_bins: int = 600) -> float:
+    """Bin length of `dominant_runs`: 1 s, longer when the session would need > max_bins."""
+    return max(1.0, (frames[-1].time_s - frames[0].time_s) / max_bins) if frames else 1.0
+
+
+def dominant_runs(frames: Sequence[FrameResult], *, min_bins: int = 3,
+                  max_bins: int = 600) -> list[tuple[str, float, float]]:
+    """(label, start_s, end_s) of every run of >= min_bins bins with one majority label."""
+    if not frames:
+        return []
+    t0, t1 = frames[0].time_s, frames[-1].time_s
+    bin_s = bin_seconds(frames, max_bins)
+    n_bins = int((t1 - t0) // bin_s) + 1
+    votes: list[Counter[str]] = [Counter() for _ in range(n_bins)]
+    for r in frames:
+        if r.label is not None:
+            votes[int((r.time_s - t0) // bin_s)][r.label] += 1
+    labels = [v.most_common(1)[0][0] if v else None for v in votes]
+    runs, start = [], 0
+    for i in range(1, n_bins + 1):
+        if i == n_bins or labels[i] != labels[start]:
+            if labels[start] is not None and i - start >= min_bins:
+                runs.append((labels[start], t0 + start * bin_s, min(t1, t0 + i * bin_s)))
+            start = i
+    return runs

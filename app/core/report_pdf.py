@@ -1,0 +1,283 @@
+"""The PDF record of a session (reportlab): `write_pdf(ReportData, path)`.
+
+Sections: session facts; the timeline figure (timeline_figure.py); time in each emotion and
+where it dominated; the notes (time, text, perceived, the model's emotion within ±1 s); the
+clinician-model agreement (agreement.py); the model's test accuracy per class from its
+metrics.json; and, on every page, that this is decision support and not a diagnosis.
+
+The PDF is built in memory and written in one go through a temporary file beside the target,
+so an unwritable path raises a one-line `ExportError` and never leaves a half-written file.
+A video frame (`Snapshot`) can be added; its faces are blurred unless `blur_faces=False`.
+Fonts and styles: report_style.py.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import re
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+import numpy as np
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.units import mm
+from reportlab.platypus import Image, KeepTogether, Paragraph, SimpleDocTemplate, Spacer
+from reportlab.platypus.doctemplate import LayoutError
+
+from .agreement import Agreement, agreement, model_label_around
+from .report_data import (
+    ExportError,
+    ReportData,
+    bin_seconds,
+    emotion_summary,
+    face_fraction,
+    fmt_time,
+)
+from .report_style import MUTED, make_table, styles
+from .results import Box
+from .timeline_figure import class_color, timeline_png
+
+DISCLAIMER = (
+    "This report is decision support, not a diagnosis. The model classifies visible facial "
+    "expressions into a few categories frame by frame; it does not measure what the patient "
+    "feels, and it errs (see the model's accuracy figures). Read it beside the clinician's own "
+    "observations; clinical judgement rests with the clinician."
+)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """A video frame to include, with the face boxes to blur (`Face.box` values)."""
+
+    image_bgr: np.ndarray
+    boxes: Sequence[Box]
+    time_s: float
+
+
+def write_pdf(data: ReportData, path: str | Path, *, snapshot: Snapshot | None = None,
+              blur_faces: bool = True) -> Path:
+    """Write the session report to `path`; ExportError (one line) if it cannot be written."""
+    path = Path(path)
+    pdf = build_pdf(data, snapshot=snapshot, blur_faces=blur_faces)
+    tmp = None
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+        with os.fdopen(fd, "wb") as f:
+            f.write(pdf)
+        os.replace(tmp, path)
+    except OSError as exc:
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+        raise ExportError(f"cannot write the PDF report {path}: {exc.strerror or exc}") from None
+    return path
+
+
+def build_pdf(data: ReportData, *, snapshot: Snapshot | None = None,
+              blur_faces: bool = True) -> bytes:
+    st = styles()
+    buf = io.BytesIO()
+    doc = SimpleDocTemplate(buf, pagesize=A4, leftMargin=18 * mm, rightMargin=18 * mm,
+                            topMargin=16 * mm, bottomMargin=18 * mm, title="Session report",
+                            author="fer-companion", subject=f"patient {data.meta.patient_code}")
+    footer = _footer(data, st["font"])
+    try:
+        doc.build(_story(data, st, doc.width, snapshot, blur_faces),
+                  onFirstPage=footer, onLaterPages=footer)
+    except LayoutError as exc:  # e.g. one note longer than a page
+        raise ExportError(f"cannot lay out the PDF report ({_first_line(exc)})") from None
+    return buf.getvalue()
+
+
+def _story(data: ReportData, st: dict, width: float, snapshot: Snapshot | None,
+           blur: bool) -> list:
+    m, p = data.meta, Paragraph
+    notes = data.sorted_notes
+    story = [p("Session report", st["title"]),
+             p("Facial emotion timeline beside the clinician's notes &middot; "
+               "<b>decision support, not a diagnosis</b>", st["sub"]), Spacer(1, 3 * mm)]
+    faces = f" (patient's face in {face_fraction(data.frames):.0%})" if data.frames else ""
+    model = m.model_name or "unknown"
+    if m.model_version:
+        model += f", version {m.model_version}"
+    facts = [("Patient code", m.patient_code or "not given"), ("Date", _date(m.started_at)),
+             ("Clinician", m.clinician or "not given"), ("Duration", fmt_time(data.duration_s)),
+             ("Source", _redact(m.source) or "unknown"), ("Frames", f"{len(data.frames):,}{faces}"),
+             ("Model", model), ("Inference", m.provider or "not recorded")]
+    rows = [[p(f"<b>{a}</b>", st["small"]), p(escape(b), st["body"]),
+             p(f"<b>{c}</b>", st["small"]), p(escape(d), st["body"])]
+            for (a, b), (c, d) in zip(facts[::2], facts[1::2], strict=True)]
+    story.append(make_table(rows, [26 * mm, width / 2 - 26 * mm, 22 * mm, width / 2 - 22 * mm],
+                        header=False))
+
+    story += [p("Emotion timeline", st["h2"]), _figure(data, width)]
+    story.append(p("Lines: the model's probability of each emotion for the patient's face "
+                   "(gaps: face not seen). Strip: the most probable emotion. Numbered markers: "
+                   "the notes below.", st["caption"]))
+
+    story.append(p("Time in each emotion", st["h2"]))
+    rows = [["Emotion", "Share of face time", "Where it dominated (longest stretches)"]]
+    bin_s = bin_seconds(data.frames)
+    for e in emotion_summary(data.frames, data.classes):
+        where = ", ".join(f"{fmt_time(a)}&ndash;{fmt_time(b)}" for a, b in e.stretches)
+        rows.append([p(_swatch(e.label, data.classes), st["body"]),
+                     "–" if e.share is None else f"{e.share:.1%}",
+                     p(where or f"no stretch of {3 * bin_s:.0f} s or more", st["body"])])
+    story += [make_table(rows, [34 * mm, 34 * mm, width - 68 * mm]),
+              p("Share of the frames showing the patient's face. Stretches: at least three "
+                f"consecutive {bin_s:.0f}-second bins in which the emotion was the most frequent "
+                "label.", st["caption"])]
+
+    story.append(p("Notes", st["h2"]))
+    if notes:
+        rows, differ = [["#", "Time", "Note", "Perceived", "Model (±1 s)"]], []
+        for i, n in enumerate(notes, 1):
+            label = model_label_around(data.frames, n.time_s)
+            rows.append([str(i), fmt_time(n.time_s), p(_text(n.text), st["body"]),
+                         n.perceived or "", label or "no face"])
+            if label and n.perceived in data.classes and label != n.perceived:
+                differ.append(("BACKGROUND", (4, i), (4, i), "#FBE3DE"))
+        table = make_table(rows, [9 * mm, 15 * mm, width - 70 * mm, 21 * mm, 25 * mm])
+        table.setStyle(differ)
+        story += [table, p("Model: the patient's most frequent emotion within ±1 s of the note; "
+                           "shaded where it differs from the emotion the clinician perceived.",
+                           st["caption"])]
+    else:
+        story.append(p("No notes were taken in this session.", st["body"]))
+
+    story.append(KeepTogether(_agreement(agreement(notes, data.frames, data.classes), st, p)))
+    story.append(KeepTogether(_accuracy(data, st, p)))
+    if snapshot is not None:
+        story.append(KeepTogether(_snapshot(snapshot, blur, st, width)))
+    story += [p("About this report", st["h2"]), p(DISCLAIMER, st["body"])]
+    return story
+
+
+def _agreement(a: Agreement, st: dict, p) -> list:
+    out = [p("Clinician and model agreement", st["h2"])]
+    if a.tagged == 0:
+        return out + [p("No note carries a perceived emotion, so there is no agreement to "
+                        "report.", st["body"])]
+    left = []
+    if a.other:
+        left.append(f"{a.other} tagged 'other'")
+    if a.no_face:
+        left.append(f"{a.no_face} without the patient's face within ±{a.window_s:g} s")
+    text = (f"{a.n} of {a.tagged} notes with a perceived emotion compared with the model's "
+            f"majority emotion within ±{a.window_s:g} s of the note"
+            + (f" (not compared: {', '.join(left)})" if left else "") + ". ")
+    if a.n:
+        kappa = ("not defined (both sides used one and the same emotion throughout)"
+                 if a.kappa is None else f"<b>{a.kappa:.2f}</b> ({_kappa_words(a.kappa)})")
+        text += f"Percent agreement <b>{a.percent:.1f} %</b>; Cohen's kappa {kappa}."
+        if a.n < 10:
+            text += " With so few notes, read these figures as indicative only."
+    out.append(p(text, st["body"]))
+    if a.n:
+        rows = [[p("<b>clinician \\ model</b>", st["small"]), *a.classes]]
+        rows += [[c, *map(str, row)] for c, row in zip(a.classes, a.confusion, strict=True)]
+        t = make_table(rows, [34 * mm] + [22 * mm] * len(a.classes))
+        t.setStyle([("BACKGROUND", (i, i), (i, i), "#DCEBDD") for i in range(1, len(rows))])
+        t.hAlign = "LEFT"
+        out.append(t)
+    return out
+
+
+def _accuracy(data: ReportData, st: dict, p) -> list:
+    out = [p("Model accuracy (from its model card)", st["h2"])]
+    test = (data.metrics or {}).get("test")
+    if not test:
+        return out + [p("The model's accuracy figures are unavailable (no metrics.json beside "
+                        "the model).", st["body"])]
+    n = f" on {test['n']:,} test images" if "n" in test else ""
+    out.append(p(f"Overall accuracy <b>{test['accuracy']:.1%}</b>{n} (FER-2013 PublicTest, "
+                 "posed and web photos: expect lower accuracy on live video).", st["body"]))
+    rows = [["Emotion", "Precision", "Recall", "F1"]]
+    for c in data.classes:
+        s = test.get("per_class", {}).get(c)
+        rows.append([c, *(f"{s[k]:.2f}" if s else "–" for k in ("precision", "recall",
+                                                                  "f1-score"))])
+    t = make_table(rows, [34 * mm] + [22 * mm] * 3)
+    t.hAlign = "LEFT"
+    return out + [t]
+
+
+def _snapshot(snap: Snapshot, blur: bool, st: dict, width: float) -> list:
+    import cv2
+
+    from .blur import blur_faces
+
+    image = blur_faces(snap.image_bgr, snap.boxes) if blur else snap.image_bgr
+    ok, png = cv2.imencode(".png", image)
+    if not ok:
+        raise ExportError("cannot encode the video frame for the report")
+    h, w = image.shape[:2]
+    shown = min(width, 120 * mm)
+    img = Image(io.BytesIO(png.tobytes()), width=shown, height=shown * h / w)
+    note = "faces blurred" if blur else "faces NOT blurred"
+    return [Paragraph(f"Video frame at {fmt_time(snap.time_s)} ({note})", st["h2"]), img]
+
+
+def _figure(data: ReportData, width: float):
+    png = timeline_png(data.frames, data.classes, data.sorted_notes, width_in=width / 72 * 1.1)
+    img = Image(io.BytesIO(png))
+    img.drawHeight *= width / img.drawWidth
+    img.drawWidth = width
+    return img
+
+
+def _swatch(label: str, classes: Sequence[str]) -> str:
+    color = class_color(label, list(classes).index(label))
+    return f'<font color="{color}">&#9632;</font> {escape(label)}'
+
+
+def _text(text: str) -> str:
+    """Paragraph markup for plain note text: escaped, line breaks kept."""
+    return escape(text).replace("\n", "<br/>")
+
+
+def _redact(source: str) -> str:
+    """A stream URL without its user:password@ part."""
+    return re.sub(r"//[^/@\s]+@", "//", source)
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+
+
+def _kappa_words(k: float) -> str:
+    """Landis & Koch's conventional reading of kappa."""
+    for limit, words in ((0.0, "poor"), (0.2, "slight"), (0.4, "fair"), (0.6, "moderate"),
+                         (0.8, "substantial")):
+        if k <= limit:
+            return f"{words} agreement"
+    return "almost perfect agreement"
+
+
+def _date(iso: str) -> str:
+    with contextlib.suppress(ValueError):
+        return datetime.fromisoformat(iso).strftime("%Y-%m-%d %H:%M")
+    return iso or "unknown"
+
+
+def _footer(data: ReportData, font: str):
+    m = data.meta
+    left = f"fer-companion · patient {m.patient_code or '–'} · {_date(m.started_at)}"
+
+    def draw(canvas, doc) -> None:
+        canvas.saveState()
+        canvas.setFont(font, 7.5)
+        canvas.setFillColor(MUTED)
+        y = doc.bottomMargin - 10
+        canvas.drawString(doc.leftMargin, y, left)
+        canvas.drawRightString(doc.leftMargin + doc.width, y,
+                               f"Decision support, not a diagnosis · page {doc.page}")
+        canvas.restoreState()
+
+    return draw

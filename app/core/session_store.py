@@ -1,0 +1,335 @@
+"""Sessions on disk: one SQLite database (WAL) in the user's data folder, built to survive a crash.
+
+    store = SessionStore()                       # or SessionStore(path) / $FER_COMPANION_DATA
+    sid = store.create_session(SessionMeta.from_analyzer(analyzer, patient_code="P-017"))
+    store.add_frames(sid, results)               # one transaction (SessionRecorder batches)
+    note = store.add_note(sid, Note(12.5, "looks away", "sad"))   # committed at once, has id
+    store.update_note(replace(note, text="...")); store.delete_note(note.id)
+    store.list_sessions() -> [SessionSummary]; store.load_session(sid) -> LoadedSession
+    store.rename_session(sid, "P-018"); store.delete_session(sid); store.close()
+
+Where: `path` (a database file, or a folder holding `sessions.sqlite3`), else the folder in
+`$FER_COMPANION_DATA`, else `platformdirs.user_data_dir("fer-companion")`. The database and its
+-wal/-shm files are mode 0600 (SQLite gives -wal/-shm the database's mode), the folder 0700.
+Data types and the frame encoding: session_types.py.
+
+Durability: WAL with synchronous=NORMAL — a committed transaction survives a killed process
+(not necessarily a power cut). Frames are stored as exact float64 values, so a reloaded session
+equals what was recorded (`FrameResult` equality). A frame is one row; its faces are a packed
+blob (`session_types.pack_faces`), the patient's probabilities another. Live sessions write
+through `recorder.SessionRecorder` (batched frames, notes at once).
+
+Failures are one-line `SessionStoreError`s: a database locked by another program (after a
+short busy timeout), a damaged file (never overwritten: left as is, or with
+`set_aside_corrupt=True` renamed to `<name>.damaged-<time>` and a new database started, told in
+`store.notice`), a full or read-only disk. Patient codes are codes, not names (letters, digits,
+`. _ -`; see `check_patient_code`). One connection serves all threads behind a lock.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import replace
+from pathlib import Path
+
+from .notes import Note
+from .results import FrameResult
+from .session_types import (
+    LoadedSession,
+    SessionMeta,
+    SessionStoreError,
+    SessionSummary,
+    check_patient_code,
+    model_version,
+    pack_faces,
+    pack_probs,
+    unpack_frame,
+)
+
+__all__ = ["SessionStore", "SessionStoreError", "SessionMeta", "SessionSummary", "LoadedSession",
+           "check_patient_code", "model_version", "default_data_dir", "resolve_db_path"]
+
+APP_NAME = "fer-companion"
+ENV_DATA = "FER_COMPANION_DATA"
+DB_NAME = "sessions.sqlite3"
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS sessions (
+    id INTEGER PRIMARY KEY,
+    patient_code TEXT NOT NULL, clinician TEXT NOT NULL, started_at TEXT NOT NULL,
+    source TEXT NOT NULL, model_name TEXT NOT NULL, model_version TEXT NOT NULL,
+    provider TEXT NOT NULL,
+    classes TEXT NOT NULL,                 -- JSON list: the order of every probs vector
+    n_frames INTEGER NOT NULL DEFAULT 0,   -- kept with each frame batch: listing stays cheap
+    duration_s REAL NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS frames (
+    session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+    idx INTEGER NOT NULL, time_s REAL NOT NULL, n_faces INTEGER NOT NULL,
+    label TEXT, probs BLOB, faces BLOB,    -- NULL when no patient / no face
+    PRIMARY KEY (session_id, idx)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS notes (
+    id INTEGER PRIMARY KEY,
+    session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+    time_s REAL NOT NULL, text TEXT NOT NULL, perceived TEXT
+);
+CREATE INDEX IF NOT EXISTS notes_by_session ON notes(session_id, time_s);
+"""
+
+
+def default_data_dir() -> Path:
+    env = os.environ.get(ENV_DATA, "").strip()
+    if env:
+        return Path(env).expanduser()
+    import platformdirs  # imported late: nothing to probe at import time
+
+    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+
+
+def resolve_db_path(path: str | Path | None = None) -> Path:
+    if path is None:
+        return default_data_dir() / DB_NAME
+    path = Path(path).expanduser()
+    return path / DB_NAME if path.is_dir() else path
+
+
+class SessionStore:
+    def __init__(self, path: str | Path | None = None, *, busy_timeout_s: float = 2.0,
+                 set_aside_corrupt: bool = False):
+        self.path = resolve_db_path(path)
+        self.busy_timeout_s = busy_timeout_s
+        self.notice: str | None = None  # set when a damaged database was set aside
+        self._lock = threading.RLock()
+        try:
+            self._conn = self._open()
+        except _Damaged as exc:
+            if not set_aside_corrupt:
+                raise SessionStoreError(
+                    f"the session database {self.path} is damaged ({exc}); it was left "
+                    "untouched: restore a backup, or start a new database (the file is kept)"
+                ) from None
+            kept = _set_aside(self.path)
+            self._conn = self._open()
+            self.notice = (f"the session database was damaged ({exc}); it is kept as {kept} "
+                           "and a new, empty database was started")
+
+    # -- opening ---------------------------------------------------------------------------
+    def _open(self) -> sqlite3.Connection:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            os.close(os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600))  # 0600 from the start
+            _chmod_private(self.path)
+            conn = sqlite3.connect(self.path, timeout=self.busy_timeout_s,
+                                   isolation_level=None, check_same_thread=False)
+        except (OSError, sqlite3.Error) as exc:
+            raise SessionStoreError(f"cannot open the session database {self.path}: "
+                                    f"{getattr(exc, 'strerror', None) or exc}") from None
+        try:
+            conn.execute("PRAGMA foreign_keys=ON")
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            if version > SCHEMA_VERSION:
+                raise SessionStoreError(f"the session database {self.path} was written by a "
+                                        "newer fer-companion; update the app to open it")
+            conn.executescript(  # one transaction: a half-made schema is never left behind
+                f"BEGIN IMMEDIATE;{_SCHEMA}PRAGMA user_version={SCHEMA_VERSION};COMMIT;")
+            conn.execute("SELECT count(*) FROM sessions").fetchone()  # a damaged file fails here
+        except sqlite3.Error as exc:
+            conn.close()
+            if _kind(exc) == "damaged":
+                raise _Damaged(_first_line(exc)) from None
+            raise self._error(exc, "open the session database") from None
+        except BaseException:
+            conn.close()
+            raise
+        for suffix in ("-wal", "-shm"):
+            _chmod_private(Path(f"{self.path}{suffix}"))
+        return conn
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    def __enter__(self) -> SessionStore:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # -- sessions --------------------------------------------------------------------------
+    def create_session(self, meta: SessionMeta) -> int:
+        code = check_patient_code(meta.patient_code)
+        with self._tx("create a session") as db:
+            cur = db.execute(
+                "INSERT INTO sessions (patient_code, clinician, started_at, source, model_name,"
+                " model_version, provider, classes) VALUES (?,?,?,?,?,?,?,?)",
+                (code, meta.clinician, meta.started_at, meta.source, meta.model_name,
+                 meta.model_version, meta.provider, json.dumps(list(meta.classes))),
+            )
+            return int(cur.lastrowid)
+
+    def rename_session(self, session_id: int, patient_code: str) -> None:
+        code = check_patient_code(patient_code)
+        with self._tx("rename the session") as db:
+            db.execute("UPDATE sessions SET patient_code=? WHERE id=?", (code, session_id))
+
+    def delete_session(self, session_id: int) -> None:
+        with self._tx("delete the session") as db:
+            db.execute("DELETE FROM sessions WHERE id=?", (session_id,))
+
+    def list_sessions(self) -> list[SessionSummary]:
+        with self._tx("list sessions", write=False) as db:
+            rows = db.execute(
+                "SELECT id, patient_code, clinician, started_at, source, duration_s, n_frames,"
+                " (SELECT count(*) FROM notes n WHERE n.session_id = s.id)"
+                " FROM sessions s ORDER BY started_at DESC, id DESC").fetchall()
+        return [SessionSummary(*r) for r in rows]
+
+    def load_session(self, session_id: int) -> LoadedSession:
+        with self._tx("load the session", write=False) as db:
+            meta = self._meta(db, session_id)
+            k = len(meta.classes)
+            frames = [
+                unpack_frame(row, meta.classes, k) for row in db.execute(
+                    "SELECT idx, time_s, label, probs, faces FROM frames WHERE session_id=?"
+                    " ORDER BY idx", (session_id,))
+            ]
+            notes = [Note(t, text, p, nid) for nid, t, text, p in db.execute(
+                "SELECT id, time_s, text, perceived FROM notes WHERE session_id=?"
+                " ORDER BY time_s, id", (session_id,))]
+        return LoadedSession(session_id, meta, frames, notes)
+
+    def _meta(self, db: sqlite3.Connection, session_id: int) -> SessionMeta:
+        row = db.execute(
+            "SELECT patient_code, classes, clinician, started_at, source, model_name,"
+            " model_version, provider FROM sessions WHERE id=?", (session_id,)).fetchone()
+        if row is None:
+            raise SessionStoreError(f"session {session_id} does not exist (deleted?)")
+        return SessionMeta(row[0], tuple(json.loads(row[1])), *row[2:])
+
+    # -- frames and notes ------------------------------------------------------------------
+    def add_frames(self, session_id: int, results: Sequence[FrameResult]) -> None:
+        """Store frame results in one transaction (all or none)."""
+        if not results:
+            return
+        with self._tx("save frame results") as db:
+            classes = self._meta(db, session_id).classes
+            db.executemany(
+                "INSERT INTO frames (session_id, idx, time_s, n_faces, label, probs, faces)"
+                " VALUES (?,?,?,?,?,?,?)",
+                [(session_id, r.index, r.time_s, len(r.faces), r.label,
+                  pack_probs(r.probs), pack_faces(r.faces, classes)) for r in results])
+            db.execute("UPDATE sessions SET n_frames = n_frames + ?,"
+                       " duration_s = max(duration_s, ?) WHERE id=?",
+                       (len(results), max(r.time_s for r in results), session_id))
+
+    def add_note(self, session_id: int, note: Note) -> Note:
+        """Store a note (committed before returning); returns it with its `id`."""
+        with self._tx("save the note") as db:
+            self._meta(db, session_id)
+            cur = db.execute(
+                "INSERT INTO notes (session_id, time_s, text, perceived) VALUES (?,?,?,?)",
+                (session_id, float(note.time_s), note.text, note.perceived))
+            return replace(note, id=int(cur.lastrowid))
+
+    def update_note(self, note: Note) -> Note:
+        if note.id is None:
+            raise SessionStoreError("cannot update a note that was never saved")
+        with self._tx("update the note") as db:
+            cur = db.execute("UPDATE notes SET time_s=?, text=?, perceived=? WHERE id=?",
+                             (float(note.time_s), note.text, note.perceived, note.id))
+            if cur.rowcount == 0:
+                raise SessionStoreError(f"note {note.id} does not exist (deleted?)")
+        return note
+
+    def delete_note(self, note_id: int) -> None:
+        with self._tx("delete the note") as db:
+            db.execute("DELETE FROM notes WHERE id=?", (note_id,))
+
+    # -- plumbing --------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def _tx(self, what: str, write: bool = True) -> Iterator[sqlite3.Connection]:
+        """One transaction under the lock; any failure rolls back and becomes one line."""
+        with self._lock:
+            db = self._conn
+            try:
+                db.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+                yield db
+                db.execute("COMMIT")
+            except BaseException as exc:
+                with contextlib.suppress(sqlite3.Error):
+                    if db.in_transaction:
+                        db.execute("ROLLBACK")
+                if isinstance(exc, sqlite3.Error):
+                    raise self._error(exc, what) from None
+                raise
+
+    def _error(self, exc: sqlite3.Error, what: str) -> SessionStoreError:
+        kind = _kind(exc)
+        where = f"the session database {self.path}"
+        text = {
+            "locked": f"cannot {what}: {where} is locked by another program (is fer-companion "
+                      f"running twice?); gave up after {self.busy_timeout_s:g} s",
+            "damaged": f"cannot {what}: {where} is damaged ({_first_line(exc)}); the file is "
+                       "kept as it is",
+            "full": f"cannot {what}: the disk holding {where} is full",
+            "readonly": f"cannot {what}: {where} is read-only",
+            "duplicate": f"cannot {what}: a frame with this index is already stored in the "
+                         "session",
+        }.get(kind, f"cannot {what}: {_first_line(exc)} ({where})")
+        return SessionStoreError(text)
+
+
+class _Damaged(Exception):
+    pass
+
+
+def _kind(exc: sqlite3.Error) -> str:
+    name = getattr(exc, "sqlite_errorname", "")  # Python >= 3.11; the message otherwise
+    msg = str(exc).lower()
+    if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or "locked" in msg or "busy" in msg:
+        return "locked"
+    if name in ("SQLITE_CORRUPT", "SQLITE_NOTADB") or "not a database" in msg \
+            or "malformed" in msg:
+        return "damaged"
+    if name == "SQLITE_FULL" or "disk is full" in msg:
+        return "full"
+    if name.startswith("SQLITE_READONLY") or "readonly" in msg:
+        return "readonly"
+    if isinstance(exc, sqlite3.IntegrityError) and "unique" in msg:
+        return "duplicate"
+    return "other"
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+
+
+def _chmod_private(path: Path) -> None:
+    with contextlib.suppress(OSError):  # absent -wal/-shm, or a platform without modes
+        os.chmod(path, 0o600)
+
+
+def _set_aside(path: Path) -> Path:
+    """Rename a damaged database (and its -wal, which may hold data) out of the way."""
+    kept = path.with_name(f"{path.name}.damaged-{time.strftime('%Y%m%d-%H%M%S')}")
+    try:
+        for suffix in ("", "-wal", "-shm"):
+            src = Path(f"{path}{suffix}")
+            if src.exists():
+                src.rename(f"{kept}{suffix}")
+    except OSError as exc:
+        raise SessionStoreError(f"the session database {path} is damaged and cannot be moved "
+                                f"aside ({exc.strerror or exc}); it was left untouched") from None
+    return kept
+
+

@@ -1,0 +1,130 @@
+"""The session data types and the compact frame encoding of the session store.
+
+`SessionMeta` (what a session is about), `SessionSummary` (a row of the sessions list),
+`LoadedSession` (a reopened session), `SessionStoreError`, and the packing of a frame's faces
+into one blob: per face x, y, w, h, track id, patient flag, label index (int32/uint8) and the
+probabilities as float64, exact, so that a reloaded `FrameResult` equals the recorded one.
+"""
+
+from __future__ import annotations
+
+import re
+import struct
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from .errors import CoreError
+from .notes import Note
+from .results import Face, FrameResult
+
+_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,39}")
+
+
+class SessionStoreError(CoreError):
+    """The session database cannot do what was asked; the message is one line for the user."""
+
+
+def check_patient_code(code: str) -> str:
+    """A patient code (e.g. `P-017`), never a name: '' or letters/digits/`._-`, no spaces."""
+    code = code.strip()
+    if code and not _CODE.fullmatch(code):
+        raise SessionStoreError(
+            f"patient code {code!r} is not a code: use up to 40 letters, digits, '.', '_' or '-' "
+            "(e.g. P-017), never the patient's name"
+        )
+    return code
+
+
+@dataclass(frozen=True)
+class SessionMeta:
+    patient_code: str
+    classes: tuple[str, ...]
+    clinician: str = ""
+    started_at: str = field(  # ISO 8601 local time with offset
+        default_factory=lambda: datetime.now().astimezone().isoformat(timespec="seconds"))
+    source: str = ""  # file name, "camera 0", stream URL
+    model_name: str = ""  # model file name, e.g. fer_cnn.onnx
+    model_version: str = ""  # ONNX metadata `version`
+    provider: str = ""  # e.g. "CPU (no GPU provider available)"
+
+    @classmethod
+    def from_analyzer(cls, analyzer, *, patient_code: str, clinician: str = "",
+                      source: str = "") -> SessionMeta:
+        """Meta for a session analysed by `analyzer` (an `Analyzer`), model facts filled in."""
+        clf = analyzer.classifier
+        return cls(patient_code=patient_code, classes=tuple(analyzer.classes),
+                   clinician=clinician, source=source, model_name=Path(clf.path).name,
+                   model_version=model_version(clf), provider=str(analyzer.provider))
+
+
+def model_version(classifier) -> str:
+    """The ONNX metadata `version` of an `EmotionClassifier`'s model ('' if it has none)."""
+    if isinstance(getattr(classifier, "version", None), str):  # should the classifier expose it
+        return classifier.version
+    session = getattr(classifier, "_session", None)
+    try:
+        return session.get_modelmeta().custom_metadata_map.get("version", "") if session else ""
+    except Exception:  # metadata is a nicety: never fail a session over it
+        return ""
+
+
+@dataclass(frozen=True)
+class SessionSummary:
+    id: int
+    patient_code: str
+    clinician: str
+    started_at: str
+    source: str
+    duration_s: float  # time of the last frame
+    frames: int
+    notes: int
+
+    @property
+    def title(self) -> str:
+        return self.patient_code or f"session {self.id}"
+
+
+@dataclass(frozen=True)
+class LoadedSession:
+    id: int
+    meta: SessionMeta
+    frames: list[FrameResult]
+    notes: list[Note]
+
+
+# Frame packing: exact float64 values so that a reloaded FrameResult == the recorded one.
+_FACE = struct.Struct("<iiiiiBB")  # x, y, w, h, track_id, is_patient, label index
+
+
+def pack_probs(probs: tuple[float, ...] | None) -> bytes | None:
+    return None if probs is None else struct.pack(f"<{len(probs)}d", *probs)
+
+
+def pack_faces(faces: tuple[Face, ...], classes: Sequence[str]) -> bytes | None:
+    if not faces:
+        return None
+    parts = [struct.pack("<H", len(faces))]
+    for f in faces:
+        if f.label not in classes or len(f.probs) != len(classes):
+            raise SessionStoreError(f"a face labelled {f.label!r} with {len(f.probs)} "
+                                    f"probabilities does not fit the session's classes")
+        parts.append(_FACE.pack(*f.box, f.track_id, f.is_patient, classes.index(f.label)))
+        parts.append(struct.pack(f"<{len(f.probs)}d", *f.probs))
+    return b"".join(parts)
+
+
+def unpack_frame(row: tuple, classes: tuple[str, ...], k: int) -> FrameResult:
+    idx, time_s, label, probs, blob = row
+    faces: list[Face] = []
+    if blob:
+        n, pos = struct.unpack_from("<H", blob)[0], 2
+        for _ in range(n):
+            x, y, w, h, tid, patient, li = _FACE.unpack_from(blob, pos)
+            pos += _FACE.size
+            p = struct.unpack_from(f"<{k}d", blob, pos)
+            pos += 8 * k
+            faces.append(Face((x, y, w, h), tid, p, classes[li], bool(patient)))
+    p = None if probs is None else struct.unpack(f"<{len(probs) // 8}d", probs)
+    return FrameResult(idx, time_s, tuple(faces), label, p)

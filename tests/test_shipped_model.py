@@ -1,0 +1,42 @@
+"""The model in models/ meets the model-file contract of DESIGN.md and its card matches it."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ort = pytest.importorskip("onnxruntime")
+
+MODELS = Path(__file__).resolve().parents[1] / "models"
+
+
+@pytest.fixture(scope="module")
+def session():
+    path = MODELS / "fer_cnn.onnx"
+    assert path.exists(), "the shipped model models/fer_cnn.onnx is missing"
+    return ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+
+
+def test_contract(session):
+    meta = session.get_modelmeta().custom_metadata_map
+    classes = meta["classes"].split(",")
+    assert classes == ["happy", "sad", "surprise", "neutral"]
+    (inp,) = session.get_inputs()
+    assert inp.type == "tensor(float)" and inp.shape[1:] == [48, 48, 1]
+    assert not isinstance(inp.shape[0], int)  # N is dynamic
+    for n in (1, 7):
+        x = np.random.default_rng(n).integers(0, 256, (n, 48, 48, 1)).astype(np.float32)
+        (p,) = session.run(None, {inp.name: x})
+        assert p.dtype == np.float32 and p.shape == (n, len(classes))
+        assert np.all(p >= 0) and np.allclose(p.sum(1), 1.0, atol=1e-5)
+
+
+def test_card_and_metrics_describe_this_model(session):
+    metrics = json.loads((MODELS / "metrics.json").read_text())
+    meta = session.get_modelmeta().custom_metadata_map
+    assert metrics["classes"] == meta["classes"].split(",")
+    assert f"{float(meta['test_accuracy']):.4f}" == f"{metrics['test']['accuracy']:.4f}"
+    card = (MODELS / "MODEL_CARD.md").read_text()
+    assert f"{100 * metrics['test']['accuracy']:.1f} %" in card
+    assert (MODELS / "confusion_matrix.png").stat().st_size > 1000

@@ -1,0 +1,96 @@
+"""fer-train end to end on a tiny CSV: 2 trials, 1 epoch -> a contract-valid ONNX model."""
+
+import json
+
+import numpy as np
+import pytest
+
+pytest.importorskip("tensorflow", reason="training extra not installed (pip install .[train])")
+ort = pytest.importorskip("onnxruntime")
+
+from training.cli import main  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    from .conftest import write_fer_csv
+
+    tmp = tmp_path_factory.mktemp("train")
+    csv = write_fer_csv(tmp / "tiny.csv")
+    out, work = tmp / "out", tmp / "work"
+    rc = main([str(csv), "--max-evals", "2", "--search-epochs", "1", "--epochs", "1",
+               "--out", str(out), "--workdir", str(work), "--precision", "fp32"])
+    assert rc == 0
+    return csv, out, work
+
+
+def test_artefacts_and_contract(trained):
+    _, out, work = trained
+    for name in ("fer_cnn.onnx", "MODEL_CARD.md", "metrics.json", "confusion_matrix.png"):
+        assert (out / name).stat().st_size > 0, name
+    sess = ort.InferenceSession(str(out / "fer_cnn.onnx"), providers=["CPUExecutionProvider"])
+    meta = sess.get_modelmeta().custom_metadata_map
+    assert meta["classes"] == "happy,sad,surprise,neutral"
+    (inp,) = sess.get_inputs()
+    assert inp.shape[1:] == [48, 48, 1] and inp.type == "tensor(float)"
+    x = np.random.default_rng(0).integers(0, 256, (5, 48, 48, 1)).astype(np.float32)
+    p = sess.run(None, {inp.name: x})[0]
+    assert p.shape == (5, 4) and np.allclose(p.sum(1), 1, atol=1e-5)
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["export"]["parity_max_abs_diff"] <= 1e-4
+    assert len(metrics["search"]["trials"]) == 2
+    assert metrics["test"]["n"] == 32  # 40 PublicTest rows minus the 8 angry ones
+    assert (work / "search" / "best_params.json").exists()
+    assert "trial 2/2" in (work / "train.log").read_text()
+    card = (out / "MODEL_CARD.md").read_text()
+    assert f"{100 * metrics['test']['accuracy']:.1f} %" in card and "not a diagnosis" in card
+
+
+def test_resume_skips_finished_trials(trained):
+    csv, out, work = trained
+    rc = main([str(csv), "--max-evals", "2", "--search-epochs", "1", "--epochs", "1",
+               "--out", str(out), "--workdir", str(work), "--precision", "fp32", "--resume"])
+    assert rc == 0
+    log = (work / "train.log").read_text()
+    assert "resuming with 2 finished trial(s)" in log
+    assert log.count("trial 1/2 epoch") == 1  # no trial trained twice
+
+
+def test_export_parity_against_keras(tmp_path):
+    import keras
+
+    from training.export import export_onnx, inference_model
+    from training.model import HParams, make_core
+
+    keras.config.set_dtype_policy("float32")
+    hp = HParams(width=4)
+    core = make_core(hp, 3)
+    x = np.random.default_rng(1).integers(0, 256, (16, 48, 48, 1)).astype(np.uint8)
+    for flip in (False, True):
+        model = inference_model(core, hp, 3, flip)
+        diff = export_onnx(model, tmp_path / f"m{flip}.onnx", ("happy", "sad", "neutral"), x)
+        assert diff <= 1e-4
+        sess = ort.InferenceSession(str(tmp_path / f"m{flip}.onnx"))
+        got = sess.run(None, {sess.get_inputs()[0].name: x.astype(np.float32)})[0]
+        assert np.abs(got - model.predict(x.astype(np.float32), verbose=0)).max() <= 1e-4
+    # the flip model is symmetric: mirrored input gives the same output
+    mirrored = sess.run(None, {sess.get_inputs()[0].name: x[:, :, ::-1].astype(np.float32)})[0]
+    assert np.abs(mirrored - got).max() <= 1e-5
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["/nonexistent/fer.csv"], "dataset not found"),
+        (["{csv}", "--classes", "happy,joy"], "unknown class joy"),
+        (["{csv}", "--classes", "disgust,fear"], "no Training rows"),
+    ],
+)
+def test_bad_input_is_one_line_and_nonzero(tmp_path, capsys, args, message):
+    from .conftest import write_fer_csv
+
+    csv = write_fer_csv(tmp_path / "t.csv")
+    rc = main([a.replace("{csv}", str(csv)) for a in args] + ["--workdir", str(tmp_path / "w")])
+    err = capsys.readouterr().err
+    assert rc != 0 and message in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
