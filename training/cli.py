@@ -143,6 +143,9 @@ def run(args: argparse.Namespace) -> int:
     else:
         hp = HParams(width=args.width)
     search_s = time.perf_counter() - t_search + float(timing.get("search_s", 0.0))
+    # A search cut off before timing.json was written still counts: trials record their time.
+    search_s = max(search_s, sum(t.get("seconds", 0.0) for t in search_info["trials"]))
+    prior = max(prior, search_s - (time.perf_counter() - t_search))
     _save_timing(timing_file, prior + time.perf_counter() - t_start, search_s)
 
     final_dir = args.workdir / "final"

@@ -46,7 +46,7 @@ def parse_classes(spec: str) -> tuple[str, ...]:
         return FER_CLASSES
     names = tuple(s.strip().lower() for s in spec.split(",") if s.strip())
     if not names:
-        raise DataError("--classes is empty: give names such as happy,sad,surprise,neutral or 'all'")
+        raise DataError("--classes is empty: give names such as happy,sad,neutral or 'all'")
     unknown = [n for n in names if n not in FER_CLASSES]
     if unknown:
         raise DataError(
@@ -70,7 +70,9 @@ def _open_text(path: Path) -> io.TextIOBase:
     return io.TextIOWrapper(raw, encoding="utf-8", newline="")
 
 
-def load_fer_csv(path: str | Path, classes: tuple[str, ...] = DEFAULT_CLASSES) -> dict[str, Dataset]:
+def load_fer_csv(
+    path: str | Path, classes: tuple[str, ...] = DEFAULT_CLASSES
+) -> dict[str, Dataset]:
     """Read the CSV and return one Dataset per `Usage` value (Training, PublicTest, ...).
 
     Labels are remapped to positions in `classes`; rows of other classes are dropped.
@@ -97,7 +99,9 @@ def load_fer_csv(path: str | Path, classes: tuple[str, ...] = DEFAULT_CLASSES) -
                 if not row:
                     continue
                 if len(row) < len(header):
-                    raise DataError(f"{path}:{lineno}: expected {len(header)} fields, got {len(row)}")
+                    raise DataError(
+                        f"{path}:{lineno}: expected {len(header)} fields, got {len(row)}"
+                    )
                 try:
                     emotion = int(row[ie])
                 except ValueError:

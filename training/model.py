@@ -80,7 +80,10 @@ def make_augmenter(seed: int) -> keras.Sequential:
             layers.RandomRotation(0.04, fill_mode="nearest", seed=seed + 2, dtype="float32"),
             layers.RandomZoom((-0.15, 0.1), fill_mode="nearest", seed=seed + 3, dtype="float32"),
             layers.RandomContrast(0.3, value_range=(0, 255), seed=seed + 4, dtype="float32"),
-            layers.RandomErasing(factor=0.5, scale=(0.02, 0.15), value_range=(0, 255), seed=seed + 5, dtype="float32"),
+            layers.RandomErasing(
+                factor=0.5, scale=(0.02, 0.15), value_range=(0, 255), seed=seed + 5,
+                dtype="float32",
+            ),
         ],
         name="augment",
     )

@@ -88,7 +88,8 @@ def run_search(
         i = len(trials.trials)
         hparams = params_to_hparams(params, width)
         res = fit(hparams, sub, val, epochs, seed, prefix=f"trial {i}/{max_evals} ")
-        done = [t["result"]["loss"] for t in trials.trials if t["result"].get("status") == STATUS_OK]
+        done = [t["result"]["loss"] for t in trials.trials
+                if t["result"].get("status") == STATUS_OK]
         loss = 1.0 - res.best_val_accuracy
         best = min(done + [loss])
         log.info(
@@ -101,7 +102,8 @@ def run_search(
 
     if len(trials.trials) < max_evals:
         fmin(
-            objective, SPACE, algo=partial(tpe.suggest, n_startup_jobs=N_STARTUP), max_evals=max_evals, trials=trials,
+            objective, SPACE, algo=partial(tpe.suggest, n_startup_jobs=N_STARTUP),
+            max_evals=max_evals, trials=trials,
             rstate=np.random.default_rng(seed), trials_save_file=str(trials_file),
             show_progressbar=False,
             points_to_evaluate=None if trials.trials else [_defaults()],
@@ -124,6 +126,7 @@ def _defaults() -> dict:
 
 def search_summary(trials: Trials) -> list[dict]:
     return [
-        {"trial": i, "val_accuracy": round(1 - t["result"]["loss"], 4), **t["result"]["hparams"]}
+        {"trial": i + 1, "val_accuracy": round(1 - t["result"]["loss"], 4),
+         "seconds": round(t["result"].get("seconds", 0.0), 1), **t["result"]["hparams"]}
         for i, t in enumerate(trials.trials) if t["result"].get("status") == STATUS_OK
     ]
