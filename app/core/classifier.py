@@ -1,0 +1,91 @@
+"""The emotion classifier: an ONNX model checked against the model contract of DESIGN.md.
+
+Contract: one input float32 `[N, 48, 48, 1]` (raw grayscale 0-255, N dynamic), first output
+float32 `[N, K]` softmax probabilities, ONNX metadata `classes` = K comma-separated names.
+Anything else raises `ModelError` with one line saying what is wrong, at load time, so a bad
+model never fails in the middle of a session.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from .errors import ModelError
+from .paths import default_model_path
+from .preprocess import FACE_SIDE
+from .providers import ProviderInfo, create_session
+
+DEFAULT_CLASSES = ("happy", "sad", "surprise", "neutral")
+
+
+class EmotionClassifier:
+    """Loads and validates a model; `predict` maps a crop batch to probabilities."""
+
+    def __init__(
+        self, model_path: str | Path | None = None, device: str = "auto", threads: int = 1
+    ):
+        path = Path(model_path) if model_path is not None else default_model_path()
+        if not path.is_file():
+            hint = "" if model_path is not None else " (train one with fer-train, or pass --model)"
+            raise ModelError(f"model not found: {path}{hint}")
+        self.path = path
+        self._session, provider = create_session(path, device, threads)
+        self.provider: ProviderInfo = provider  # what actually runs, and why
+        self.classes: tuple[str, ...] = _classes(self._session, path)
+        self._input = _check_input(self._session, path)
+        self._output = self._session.get_outputs()[0].name
+        _check_output(self, path)
+
+    def predict(self, crops: np.ndarray) -> np.ndarray:
+        """float32 `[N, 48, 48, 1]` (0-255) -> float32 `[N, K]` probabilities; N may be 0."""
+        if len(crops) == 0:
+            return np.zeros((0, len(self.classes)), np.float32)
+        out = self._session.run([self._output], {self._input: crops})[0]
+        return np.asarray(out, dtype=np.float32)
+
+
+def _classes(session, path: Path) -> tuple[str, ...]:
+    meta = session.get_modelmeta().custom_metadata_map
+    names = tuple(c.strip().lower() for c in meta.get("classes", "").split(",") if c.strip())
+    if not names:
+        raise ModelError(f"{path}: ONNX metadata has no 'classes' (comma-separated class names)")
+    if len(set(names)) != len(names):
+        raise ModelError(f"{path}: duplicate names in ONNX metadata 'classes': {','.join(names)}")
+    return names
+
+
+def _check_input(session, path: Path) -> str:
+    inputs = session.get_inputs()
+    if len(inputs) != 1:
+        raise ModelError(f"{path}: model has {len(inputs)} inputs, expected 1 [N,48,48,1]")
+    inp = inputs[0]
+    shape = list(inp.shape)
+    if inp.type != "tensor(float)" or len(shape) != 4 or shape[1:] != [FACE_SIDE, FACE_SIDE, 1]:
+        raise ModelError(
+            f"{path}: input {inp.name} is {inp.type} {shape}, expected float32 [N,48,48,1]"
+        )
+    if isinstance(shape[0], int) and shape[0] != -1:
+        raise ModelError(f"{path}: input batch size is fixed to {shape[0]}, expected dynamic N")
+    return inp.name
+
+
+def _check_output(clf: EmotionClassifier, path: Path) -> None:
+    """Run a small random batch: output must be [N, K] probabilities, K = len(classes)."""
+    rng = np.random.default_rng(0)
+    probe = rng.uniform(0, 255, (2, FACE_SIDE, FACE_SIDE, 1)).astype(np.float32)
+    try:
+        out = clf.predict(probe)
+    except Exception as exc:
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+        raise ModelError(f"{path}: model fails on a [2,48,48,1] batch ({first})") from None
+    k = len(clf.classes)
+    if out.shape != (2, k):
+        raise ModelError(
+            f"{path}: output shape {list(out.shape)} for N=2 does not match "
+            f"{k} classes ({','.join(clf.classes)})"
+        )
+    sums = out.sum(axis=1)
+    if not np.all(np.isfinite(out)) or np.any(out < -1e-6) or not np.allclose(sums, 1, atol=1e-3):
+        raise ModelError(f"{path}: output is not softmax probabilities (row sums {sums.round(3)})")

@@ -1,0 +1,88 @@
+"""Whole-source analysis with decoding in its own thread.
+
+OpenCV releases the GIL while decoding and detecting, so a reader thread filling a small queue
+keeps one core decoding while the caller's thread detects and classifies on the other.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from .analyzer import Analyzer, Timings
+from .results import FrameResult
+from .sources import Frame, Source, open_source
+
+_END = object()
+
+
+def prefetch(frames: Iterable[Frame], depth: int = 8, timings: Timings | None = None,
+             join_timeout_s: float = 10.0) -> Iterator[Frame]:
+    """Iterate `frames` in a background thread, `depth` frames ahead. Exceptions raised by the
+    source (e.g. DecodeError) are re-raised here after the frames that came before them."""
+    q: queue.Queue = queue.Queue(maxsize=max(1, depth))
+    stop = threading.Event()
+
+    def put(item) -> bool:
+        while not stop.is_set():
+            try:
+                q.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def run() -> None:
+        it = iter(frames)
+        try:
+            while not stop.is_set():
+                t = time.perf_counter()
+                frame = next(it, _END)
+                if timings is not None:
+                    timings.decode_s += time.perf_counter() - t
+                if not put(frame) or frame is _END:
+                    return
+        except BaseException as exc:  # hand every failure to the consumer thread
+            put(exc)
+
+    thread = threading.Thread(target=run, name="fer-decode", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item = q.get()
+            if item is _END:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        thread.join(join_timeout_s)
+
+
+def analyze_source(
+    source: Source | str | int | Path,
+    analyzer: Analyzer,
+    *,
+    depth: int = 8,
+    max_frames: int | None = None,
+) -> Iterator[FrameResult]:
+    """One `FrameResult` per decoded frame of `source` (a `Source`, a path, a camera index or
+    a URL), in order. Opening errors raise `SourceError`; a truncated/corrupt file raises
+    `DecodeError` after the results of the frames before the damage. A source opened here is
+    closed when the iteration ends or is abandoned (close the generator to stop early)."""
+    src = source if isinstance(source, Source) else open_source(source)
+    analyzer.reset(still=src.kind == "image")
+    frames = prefetch(src, depth, analyzer.timings)
+    try:
+        for frame in frames:
+            if max_frames is not None and frame.index >= max_frames:
+                return
+            yield analyzer.process(frame.image, frame.index, frame.time_s)
+    finally:
+        frames.close()  # stops and joins the reader before the capture is released
+        if src is not source:
+            src.close()

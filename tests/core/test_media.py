@@ -1,0 +1,73 @@
+"""The analysis on the real media in ../shared/media (skipped where absent)."""
+
+import pytest
+
+from app.core.cli import main
+from app.core.frames_csv import read_frames_csv
+from app.core.pipeline import analyze_source
+
+pytestmark = pytest.mark.shared
+
+
+@pytest.fixture(scope="module")
+def analyzer(analyzer_factory):
+    return analyzer_factory()
+
+
+@pytest.fixture(scope="module")
+def one_face_run(media, tiny_model, tmp_path_factory):
+    """fer-analyze on the one-face clip, once for the module: (exit code, CSV table)."""
+    out = tmp_path_factory.mktemp("media") / "one_face.csv"
+    rc = main([str(media / "WolfgangLanger_Pexels.mp4"), "--csv", str(out),
+               "--model", str(tiny_model), "--device", "cpu"])
+    return rc, read_frames_csv(out)
+
+
+def test_one_face_clip_has_a_face_in_99_percent(one_face_run):
+    rc, table = one_face_run
+    assert rc == 0
+    share = sum(r.faces > 0 for r in table.rows) / len(table.rows)
+    assert share >= 0.99, share
+    assert all(r.faces == 1 for r in table.rows if r.faces)  # nobody else appears
+
+
+def test_csv_has_one_row_per_frame_in_order(one_face_run):
+    _, table = one_face_run
+    assert [r.frame for r in table.rows] == list(range(472))
+    times = [r.time_s for r in table.rows]
+    assert times[0] == 0.0 and all(b > a for a, b in zip(times, times[1:], strict=False))
+    assert all((r.label is None) == (r.probs is None) for r in table.rows)
+
+
+def test_no_face_clip(media, analyzer):
+    results = list(analyze_source(media / "no_face.mp4", analyzer))
+    assert sum(r.has_face for r in results) / len(results) <= 0.02
+
+
+def test_face_then_no_face(media, analyzer):
+    faces = [r.has_face for r in analyze_source(media / "face_noface.mov", analyzer)]
+    third = len(faces) // 3
+    assert sum(faces[:third]) / third >= 0.9
+    assert sum(faces[-third:]) / third <= 0.02
+    last_face = max(i for i, f in enumerate(faces) if f)
+    assert sum(faces[:last_face + 1]) / (last_face + 1) >= 0.9  # one transition, no flicker
+
+
+def test_group_photo_finds_at_least_four_faces(media, analyzer):
+    (r,) = list(analyze_source(media / "multi_face.jpg", analyzer))
+    assert len(r.faces) >= 4
+    assert len({f.track_id for f in r.faces}) == len(r.faces)
+    assert sum(f.is_patient for f in r.faces) == 1
+
+
+def test_truncated_mp4_keeps_frames_before_the_damage(media, tiny_model, tmp_path, capsys):
+    data = (media / "WolfgangLanger_Pexels.mp4").read_bytes()
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(data[: len(data) // 2])
+    out = tmp_path / "cut.csv"
+    assert main([str(cut), "--csv", str(out), "--model", str(tiny_model)]) != 0
+    _, err = capsys.readouterr()
+    assert err.count("\n") == 1 and "truncated or corrupt" in err and "Traceback" not in err
+    rows = read_frames_csv(out).rows
+    assert 100 < len(rows) < 472 and rows[-1].frame == len(rows) - 1
+
