@@ -34,6 +34,8 @@ class EmotionClassifier:
         self._session, provider = create_session(path, device, threads)
         self.provider: ProviderInfo = provider  # what actually runs, and why
         self.classes: tuple[str, ...] = _classes(self._session, path)
+        # e.g. fer_cnn-2026-11-24 (fer-train writes it); shown in sessions and reports
+        self.version: str = self._session.get_modelmeta().custom_metadata_map.get("version", "")
         self._input = _check_input(self._session, path)
         self._output = self._session.get_outputs()[0].name
         _check_output(self, path)

@@ -1,13 +1,18 @@
 """`fer-analyze`: analyse a video, image, folder, camera or stream into a frames CSV.
 
     fer-analyze INPUT [--csv OUT] [--model M] [--device auto|cpu|gpu] [--smooth S]
+                      [--pdf OUT] [--notes NOTES.csv]
 
 INPUT is a video or image file, a folder (each video/image directly in it), a camera index
 (`0`) or a stream URL (rtsp://, http(s)://). The CSV goes to `--csv`, by default beside the
 input as `<file name>.frames.csv` (e.g. `interview.mp4.frames.csv`; the full name, so
 `a.mp4` and `a.mov` in one folder never collide); for a folder `--csv` names an output folder;
 cameras and streams default to `camera-<i>.frames.csv` / `stream.frames.csv` in the current
-folder. Every failure is one line `fer-analyze: error: ...` on stderr and a non-zero exit, with
+folder. `--pdf` adds the session report (for a folder: a folder of `<file name>.report.pdf`);
+`--notes` reads notes made elsewhere (`time_s,text,perceived`) for the report and writes them
+back with the model's label as `<file name>.notes.csv` beside the frames CSV.
+
+Every failure is one line `fer-analyze: error: ...` on stderr and a non-zero exit, with
 the rows analysed so far kept in the CSV.
 """
 
@@ -17,16 +22,22 @@ import argparse
 import sys
 import time
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from tqdm import tqdm
 
 from .analyzer import Analyzer
 from .errors import CoreError, SourceError
+from .exports import export_report
 from .frames_csv import FramesCsvWriter
+from .notes import Note
+from .notes_csv import read_notes_csv
 from .pipeline import analyze_source
 from .providers import DEVICES
+from .report_data import load_metrics
+from .results import FrameResult
+from .session_store import SessionMeta
 from .sources import STREAM_SCHEMES, list_media, open_source, quiet_native_logs
 
 PROG = "fer-analyze"
@@ -36,6 +47,7 @@ PROG = "fer-analyze"
 class Job:
     spec: str  # what open_source gets
     csv: Path
+    pdf: Path | None = None
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -47,7 +59,20 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--smooth", type=float, default=0.0, metavar="S",
                    help="probability smoothing time constant in seconds (0 = off)")
     p.add_argument("--max-frames", type=int, metavar="N", help="stop after N frames")
+    p.add_argument("--pdf", type=Path, metavar="OUT",
+                   help="also write the PDF session report (a folder when INPUT is a folder)")
+    p.add_argument("--notes", type=Path, metavar="NOTES.csv",
+                   help="clinician notes made elsewhere (time_s,text,perceived) for the report")
     return p
+
+
+def _with_pdf(jobs: list[Job], pdf: Path | None, folder: bool) -> list[Job]:
+    if pdf is None:
+        return jobs
+    if folder:
+        pdf.mkdir(parents=True, exist_ok=True)
+        return [replace(j, pdf=pdf / f"{Path(j.spec).name}.report.pdf") for j in jobs]
+    return [replace(j, pdf=pdf) for j in jobs]
 
 
 def _jobs(spec: str, csv: Path | None) -> list[Job]:
@@ -70,10 +95,11 @@ def _jobs(spec: str, csv: Path | None) -> list[Job]:
     return [Job(spec, out / f"{path.name}.frames.csv" if out.is_dir() else out)]
 
 
-def _summary(name: str, csv: Path, results: list, seconds: float, analyzer: Analyzer) -> str:
+def _summary(name: str, csv: Path, results: list[FrameResult], seconds: float,
+             analyzer: Analyzer) -> str:
     n = len(results)
-    with_face = sum(1 for faces, _ in results if faces)
-    labels = Counter(label for _, label in results if label)
+    with_face = sum(1 for r in results if r.faces)
+    labels = Counter(r.label for r in results if r.label)
     labelled = sum(labels.values())
     share = ", ".join(
         f"{c} {100 * labels[c] / labelled:.1f} %" if labelled else f"{c} -"
@@ -89,9 +115,9 @@ def _summary(name: str, csv: Path, results: list, seconds: float, analyzer: Anal
     ])
 
 
-def _run(job: Job, analyzer: Analyzer, max_frames: int | None) -> None:
+def _run(job: Job, analyzer: Analyzer, max_frames: int | None, notes: list[Note]) -> None:
     src = open_source(job.spec)
-    results: list[tuple[int, str | None]] = []  # (faces, label) per frame, for the summary
+    results: list[FrameResult] = []  # frozen tuples: ~50 MB an hour, for summary and report
     try:
         with FramesCsvWriter(job.csv, analyzer.classes) as writer, tqdm(
             total=src.frame_count if src.kind == "file" else None, unit="frame",
@@ -101,7 +127,7 @@ def _run(job: Job, analyzer: Analyzer, max_frames: int | None) -> None:
             try:
                 for r in analyze_source(src, analyzer, max_frames=max_frames):
                     writer.write(r)
-                    results.append((len(r.faces), r.label))
+                    results.append(r)
                     bar.update()
             except CoreError as exc:
                 raise CoreError(f"{exc} ({writer.rows} rows kept in {job.csv})") from None
@@ -111,6 +137,17 @@ def _run(job: Job, analyzer: Analyzer, max_frames: int | None) -> None:
     finally:
         src.close()
     print(_summary(src.name, job.csv, results, seconds, analyzer), flush=True)
+    if job.pdf is not None or notes:
+        base = job.csv.name.removesuffix(".csv").removesuffix(".frames")
+        notes_csv = job.csv.with_name(f"{base}.notes.csv")
+        written = export_report(
+            results, analyzer.classes, notes,
+            SessionMeta.from_analyzer(analyzer, patient_code="", source=src.name),
+            pdf_path=job.pdf, notes_csv_path=notes_csv if notes else None,
+            metrics=load_metrics(analyzer.classifier.path),
+        )
+        for path in written:
+            print(f"  wrote       {path}", flush=True)
 
 
 def _error(message: object) -> None:
@@ -126,14 +163,19 @@ def main(argv: list[str] | None = None) -> int:
     quiet_native_logs()
     try:
         jobs = _jobs(args.input, args.csv)
+        if args.notes is not None and len(jobs) > 1:
+            raise CoreError("--notes belongs to one recording, not to a folder")
+        jobs = _with_pdf(jobs, args.pdf, Path(args.input).is_dir())
         analyzer = Analyzer(args.model, device=args.device, smooth_s=args.smooth)
+        # Read notes before analysing: a bad notes file fails in a second, not after an hour.
+        notes = read_notes_csv(args.notes, analyzer.classes) if args.notes else []
     except CoreError as exc:
         _error(exc)
         return 1
     failed = 0
     for job in jobs:
         try:
-            _run(job, analyzer, args.max_frames)
+            _run(job, analyzer, args.max_frames, notes)
         except CoreError as exc:
             _error(exc)
             failed += 1

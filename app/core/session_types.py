@@ -61,13 +61,7 @@ class SessionMeta:
 
 def model_version(classifier) -> str:
     """The ONNX metadata `version` of an `EmotionClassifier`'s model ('' if it has none)."""
-    if isinstance(getattr(classifier, "version", None), str):  # should the classifier expose it
-        return classifier.version
-    session = getattr(classifier, "_session", None)
-    try:
-        return session.get_modelmeta().custom_metadata_map.get("version", "") if session else ""
-    except Exception:  # metadata is a nicety: never fail a session over it
-        return ""
+    return getattr(classifier, "version", "") or ""
 
 
 @dataclass(frozen=True)
