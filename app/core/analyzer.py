@@ -32,7 +32,7 @@ class AnalyzerConfig:
     min_face_frac: float = 0.12  # smallest face a scan finds, as a fraction of frame height
     still_min_face_frac: float = 0.03  # the same for still images (time is no issue there)
     full_scan_every: int = 24  # frames between full scans while faces are tracked
-    idle_scan_every: int = 2  # frames between full scans while no face is tracked
+    idle_scan_every: int = 1  # frames between full scans while no face is tracked
     # Haar pyramid step of full scans: 1.2 costs half of 1.1; in a video a face missed at one
     # size is caught a few frames later, in a still image there is no later, so 1.1 there.
     scan_scale_factor: float = 1.2
