@@ -1,0 +1,70 @@
+"""F1: the keyboard shortcuts, read from the window's own actions so the list cannot go stale."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QHeaderView,
+    QLabel,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+MOUSE = (
+    ("Click a face in the video", "make that person the patient"),
+    ("Click the timeline", "jump to that time"),
+    ("Click a note", "jump to the note's time and edit it"),
+    ("Drag / wheel on the timeline", "pan / zoom (choose a window to follow again)"),
+)
+
+ABOUT = (
+    "The timeline shows the model's class probabilities for the patient's face. Gaps mean no "
+    "face was found. 'Smoothed' shows a moving average over about half a second; the stored "
+    "results stay raw. Frames already analysed are never analysed again: replaying or seeking "
+    "back shows the stored results. The model supports the clinician's judgement; it does not "
+    "diagnose."
+)
+
+
+def shortcut_rows(actions: list[QAction]) -> list[tuple[str, str]]:
+    rows = []
+    for action in actions:
+        keys = [k.toString(QKeySequence.SequenceFormat.NativeText) for k in action.shortcuts()]
+        if keys:
+            rows.append((action.text().replace("&", "").rstrip("…"), "  or  ".join(keys)))
+    return rows
+
+
+class HelpDialog(QDialog):
+    def __init__(self, actions: list[QAction], parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setWindowTitle("Keyboard shortcuts")
+        rows = shortcut_rows(actions) + [(what, how) for how, what in MOUSE]
+        self.table = QTableWidget(len(rows), 2)
+        self.table.setHorizontalHeaderLabels(["Action", "Keys / mouse"])
+        self.table.verticalHeader().hide()
+        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.table.setSelectionMode(QTableWidget.SelectionMode.NoSelection)
+        self.table.setAlternatingRowColors(True)
+        for r, (what, keys) in enumerate(rows):
+            self.table.setItem(r, 0, QTableWidgetItem(what))
+            self.table.setItem(r, 1, QTableWidgetItem(keys))
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        about = QLabel(ABOUT)
+        about.setWordWrap(True)
+        about.setObjectName("muted")
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(about)
+        layout.addWidget(buttons)
+        self.resize(560, 520)
+        self.setWindowModality(Qt.WindowModality.ApplicationModal)

@@ -1,0 +1,123 @@
+"""`fer-companion`: the desktop app a psychologist keeps open during the interview.
+
+Arguments, device probing and model loading happen here, in `main()`, never at import. A bad
+--source/--model/--device is one line on stderr and exit status 2, before any window opens.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+from pathlib import Path
+
+from app.core.errors import CoreError
+from app.core.providers import DEVICES
+
+PROG = "fer-companion"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog=PROG,
+        description="Facial-emotion timeline of the patient beside the clinician's notes.")
+    p.add_argument("--source", metavar="FILE|INDEX|URL",
+                   help="recording, camera index or stream URL "
+                        "(default: camera 0 if present, else the bundled demo clip)")
+    p.add_argument("--model", metavar="ONNX", help="emotion model (default: the shipped model)")
+    p.add_argument("--device", choices=DEVICES, default="auto",
+                   help="inference device (default: auto = GPU if usable, else CPU)")
+    p.add_argument("--patient", metavar="CODE",
+                   help="patient code of this session, e.g. P-017 (never a name); "
+                        "asked at start when omitted")
+    p.add_argument("--speed", type=float, default=1.0,
+                   help="playback speed of recordings (default: 1 = real time)")
+    p.add_argument("--screenshot", metavar="PNG", type=Path,
+                   help="save a picture of the window when --quit-after elapses")
+    p.add_argument("--quit-after", metavar="SECONDS", type=float,
+                   help="close the app after this many seconds (demos, screenshots)")
+    return p
+
+
+def _error(text: str) -> int:
+    print(f"{PROG}: error: {text}", file=sys.stderr, flush=True)
+    return 2
+
+
+def _open_store():
+    """The session database, or None (with one warning line) when it cannot be opened: the
+    clinician can still work, and the window shows that nothing is saved."""
+    from app.core.session_store import SessionStore
+
+    try:
+        return SessionStore()
+    except CoreError as exc:
+        print(f"{PROG}: warning: sessions will not be saved: {exc}", file=sys.stderr, flush=True)
+        return None
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.speed <= 0:
+        return _error("--speed must be > 0")
+    from app.core.analyzer import Analyzer
+    from app.core.session_store import check_patient_code
+    from app.core.sources import quiet_native_logs
+
+    from .startup import initial_source
+
+    quiet_native_logs()
+    try:
+        patient = check_patient_code(args.patient) if args.patient is not None else None
+        analyzer = Analyzer(args.model, device=args.device)
+        source = initial_source(args.source)
+    except CoreError as exc:
+        return _error(str(exc))
+    print(f"{PROG}: model on {analyzer.provider}", file=sys.stderr, flush=True)
+    store = _open_store()
+    try:
+        return _run_gui(analyzer, source, store, patient, args)
+    finally:
+        if store is not None:
+            store.close()
+
+
+def _run_gui(analyzer, source, store, patient: str | None, args) -> int:
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from .compat import guard_singleton_refcounts
+    from .main_window import MainWindow
+    from .patient_dialog import ask_patient_code
+    from .theme import apply_theme
+
+    guard_singleton_refcounts()
+    app = QApplication.instance() or QApplication([sys.argv[0]])
+    app.setApplicationName(PROG)
+    apply_theme(app)
+    if patient is None and store is not None and args.quit_after is None:
+        patient = ask_patient_code(None) or ""  # cancelled: no code, can be set later
+    window = MainWindow(analyzer, source, store=store, patient_code=patient or "",
+                        speed=args.speed)
+    window.show()
+    if args.quit_after is not None:
+        def finish() -> None:
+            if args.screenshot is not None:
+                args.screenshot.parent.mkdir(parents=True, exist_ok=True)
+                window.grab().save(str(args.screenshot))
+            window.close()
+        QTimer.singleShot(int(args.quit_after * 1000), finish)
+    # Ctrl+C in the terminal closes the window cleanly; the timer lets Python see the signal.
+    previous = signal.signal(signal.SIGINT, lambda *_: window.close())
+    tick = QTimer(window)
+    tick.start(250)
+    tick.timeout.connect(lambda: None)
+    try:
+        return app.exec()
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        window.deleteLater()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,299 @@
+"""The main window: video left, notes right, timeline below, status bar at the bottom.
+
+It wires views to the SessionModel and to the AnalysisWorker, owns the worker's lifetime, and
+tells the SessionController when a session starts. Opening another source (or reopening a
+stored session) starts a second worker that opens it off the GUI thread; only once it has
+opened does the window stop the old worker and switch, so a bad URL leaves the running session
+untouched. Frames from any worker but the current one are ignored.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, QThread, QTimer, Slot
+from PySide6.QtGui import QCloseEvent
+from PySide6.QtWidgets import QMainWindow, QMessageBox
+
+from app.core.analyzer import Analyzer
+from app.core.session_store import SessionStore
+
+from .compat import guard_singleton_refcounts
+from .exporting import ask_path
+from .frame_packet import FramePacket
+from .help_dialog import HelpDialog
+from .layout import main_layout
+from .menus import build_menus
+from .notes_panel import NotesPanel
+from .patient_dialog import ask_patient_code
+from .readers import SourceInfo
+from .session_controller import Reopened, SessionController
+from .session_model import SessionModel
+from .sessions_dialog import SessionsDialog
+from .source_dialog import SourceDialog
+from .status_panel import StatusPanel
+from .timeline import TimelineView
+from .transport import TransportBar
+from .video_view import VideoView
+from .worker import AnalysisWorker, start_in_thread, stop_thread
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, analyzer: Analyzer, source, *, store: SessionStore | None = None,
+                 patient_code: str = "", speed: float = 1.0, parent: QObject | None = None):
+        """`source`: a core Source or a spec; `store`: where sessions are saved (None: not)."""
+        guard_singleton_refcounts()  # before the first signal of the session (see compat.py)
+        super().__init__(parent)
+        self.analyzer, self.speed = analyzer, speed
+        self.model = SessionModel(self)
+        self.sessions = SessionController(store, self.model, analyzer, patient_code, self)
+        self.video = VideoView()
+        self.transport = TransportBar()
+        self.notes = NotesPanel(self.model)
+        self.timeline = TimelineView(self.model)
+        self.worker: AnalysisWorker | None = None
+        self.worker_thread: QThread | None = None
+        # A worker opening the next source, with the stored session it reopens (or None).
+        self._pending: tuple[AnalysisWorker, QThread, Reopened | None] | None = None
+        self._retired: list[tuple[AnalysisWorker, QThread]] = []
+
+        self.setCentralWidget(main_layout(self.video, self.transport, self.notes, self.timeline))
+        self.status = StatusPanel(self.statusBar(), self.model)
+        self.actions_by_text = build_menus(self)
+        self.timeline.smooth_box.toggled.connect(self.actions_by_text["Smoothed timeline"]
+                                                 .setChecked)
+
+        self.transport.sigTogglePlay.connect(self.toggle_play)
+        self.transport.sigSeek.connect(self.seek)
+        self.transport.sigSkip.connect(self.skip)
+        self.timeline.sigSeekRequested.connect(self.seek)
+        self.notes.sigSeekRequested.connect(self.seek)
+        self.notes.sigNewNoteRequested.connect(self.new_note)
+        self.video.sigFrameClicked.connect(self._select_patient)
+        self.sessions.sigMessage.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        self.sessions.sigError.connect(self._on_store_error)
+        self.sessions.sigFailed.connect(
+            lambda text: QMessageBox.warning(self, "fer-companion", text))
+        self.sessions.sigLoaded.connect(self._reopen)
+        self._status_timer = QTimer(self)
+        self._status_timer.setInterval(1000)
+        self._status_timer.timeout.connect(self.status.tick)
+        self._status_timer.start()
+        self.resize(1400, 900)
+        self._start_worker(source, autostart=True)
+
+    # -- actions (menus.py maps keys and menu entries to these) ---------------------------
+    def show_help(self) -> HelpDialog:
+        dialog = HelpDialog(list(self.actions_by_text.values()), self)
+        dialog.show()
+        return dialog
+
+    # -- commands to the worker ----------------------------------------------------------------
+    def toggle_play(self) -> None:
+        if self.worker is not None:
+            self.worker.toggle_play()
+
+    def seek(self, time_s: float) -> None:
+        time_s = max(0.0, min(time_s, self.model.duration()))
+        if self.worker is not None and self.model.info and self.model.info.seekable:
+            self.worker.seek(time_s)
+        elif self.worker is None and self.model.info is not None:
+            self.model.set_position(time_s)  # a session without video: move the playhead only
+
+    def skip(self, delta_s: float) -> None:
+        self.seek(self.model.position + delta_s)
+
+    def step(self, frames: int) -> None:
+        if self.worker is not None:
+            self.worker.step(frames)
+
+    def _select_patient(self, x: float, y: float) -> None:
+        if self.worker is not None:
+            self.worker.select_patient_at(x, y)
+
+    def new_note(self) -> None:
+        self.notes.begin_note(self.model.position)
+
+    def delete_note(self) -> None:
+        self.notes.delete_selected()
+
+    def set_smoothed(self, on: bool) -> None:
+        self.timeline.set_smoothed(on)
+
+    # -- sessions: store side in SessionController, the window decides what to show --------
+    def open_sessions_dialog(self) -> None:
+        if self.sessions.store is None:
+            QMessageBox.information(self, "Sessions", "Sessions are not saved in this run.")
+            return
+        dialog = SessionsDialog(self.sessions.store, self.sessions.session_id, self)
+        dialog.sigReopen.connect(self.reopen_session)
+        dialog.exec()
+
+    def reopen_session(self, session_id: int) -> None:
+        if self.worker is not None:
+            self.worker.pause()  # no new frames while the stored ones are read
+        self.sessions.load(session_id)
+
+    def ask_patient_code(self) -> None:
+        code = ask_patient_code(self, self.sessions.patient_code)
+        if code is not None:
+            self.sessions.set_patient_code(code)
+            self._update_title()
+
+    def export_csv(self, path: Path | None = None) -> None:
+        name = self.sessions.default_export_name("_frames.csv")
+        if self.sessions.can_export() and (path := path or ask_path(
+                self, "Export frames and notes CSV", name, "CSV files (*.csv)")):
+            self.sessions.export("csv", Path(path))
+
+    def export_pdf(self, path: Path | None = None) -> None:
+        name = self.sessions.default_export_name("_report.pdf")
+        if self.sessions.can_export() and (path := path or ask_path(
+                self, "Export PDF report", name, "PDF files (*.pdf)")):
+            self.sessions.export("pdf", Path(path))
+
+    @Slot(object)
+    def _reopen(self, reopened: Reopened) -> None:
+        loaded = reopened.loaded
+        path = Path(loaded.meta.source)
+        if tuple(loaded.meta.classes) != tuple(self.analyzer.classes):
+            why = "it was analysed with a model of other classes"
+        elif not path.is_file():
+            why = f"its recording is not at {path}" if path.is_absolute() \
+                else "it was a live session"
+        else:
+            self._start_worker(path, autostart=False, reopened=reopened)
+            return
+        if self.worker is not None:  # timeline and notes only: no video to replay
+            self._retire(self.worker, self.worker_thread)
+            self.worker = self.worker_thread = None
+        info = SourceInfo(loaded.meta.source or "stored session", "stored", False, False,
+                          None, None)
+        self._show_session(info, reopened)
+        self.video.show_message(f"Session reopened without video: {why}.\n"
+                                "Timeline and notes are restored; notes can be edited.")
+
+    def _show_session(self, info: SourceInfo, reopened: Reopened | None = None) -> None:
+        self.sessions.end()  # the previous session is flushed before the view changes
+        loaded = reopened.loaded if reopened else None
+        classes = loaded.meta.classes if loaded else self.analyzer.classes
+        provider = loaded.meta.provider if loaded else str(self.analyzer.provider)
+        self.model.reset(info, classes, provider)
+        if reopened is not None:
+            self.model.adopt_buffer(reopened.buffer)
+            self.model.load_notes(loaded.notes)
+        self.sessions.begin(info, loaded)
+        self.transport.set_source(info)
+        self._update_title()
+        self.status.tick()
+
+    def _update_title(self) -> None:
+        who = self.sessions.patient_code or "no patient code"
+        where = self.model.info.name if self.model.info else "—"
+        self.setWindowTitle(f"fer-companion — {who} — {where}")
+        self.status.set_saving(self.sessions.session_id, self.sessions.patient_code)
+
+    @Slot(str)
+    def _on_store_error(self, message: str) -> None:
+        self.statusBar().showMessage(message, 15000)
+        self.status.set_saving(None, self.sessions.patient_code, error=message)
+
+    # -- sources and workers --------------------------------------------------------------------
+    def open_source_dialog(self) -> None:
+        current = self.model.info.name if self.model.info else ""
+        dialog = SourceDialog(self, current=current)
+        if dialog.exec() == SourceDialog.DialogCode.Accepted and dialog.spec() is not None:
+            self.open_source(dialog.spec())
+
+    def open_source(self, spec) -> None:
+        """Open `spec` in a new worker; the window switches once it has opened."""
+        self.statusBar().showMessage(f"Opening {spec}…")
+        self._start_worker(spec, autostart=False)
+
+    def _start_worker(self, source, autostart: bool, reopened: Reopened | None = None):
+        if self._pending is not None:
+            self._retire(*self._pending[:2])
+            self._pending = None
+        worker = AnalysisWorker(self.analyzer, source, autostart=autostart, speed=self.speed,
+                                start_paused=reopened is not None,
+                                cached=reopened.loaded.frames if reopened else ())
+        worker.sigOpened.connect(self._on_opened)
+        worker.sigFrame.connect(self._on_frame)
+        worker.sigPlaying.connect(self._on_playing)
+        worker.sigError.connect(self._on_error)
+        worker.sigPatientSelected.connect(self._on_patient_selected)
+        thread = start_in_thread(worker, self)
+        if autostart:
+            self.worker, self.worker_thread = worker, thread
+            self.video.show_message("Opening source…")
+        else:
+            self._pending = (worker, thread, reopened)
+
+    def _retire(self, worker: AnalysisWorker, thread: QThread) -> None:
+        stop_thread(worker, thread)
+        worker.deleteLater()
+        self._retired.append((worker, thread))  # threads stay children of the window
+
+    @Slot(object)
+    def _on_opened(self, info: SourceInfo) -> None:
+        worker, reopened = self.sender(), None
+        if self._pending is not None and worker is self._pending[0]:
+            if self.worker is not None:
+                self._retire(self.worker, self.worker_thread)
+            self.worker, self.worker_thread, reopened = self._pending
+            self._pending = None
+            worker.activate()
+        elif worker is not self.worker:
+            return
+        self._show_session(info, reopened)
+        self.statusBar().showMessage(f"Opened {info.name}", 4000)
+
+    @Slot(object)
+    def _on_frame(self, packet: FramePacket) -> None:
+        if self.sender() is not self.worker:
+            return
+        if packet.fresh:
+            self.model.add_result(packet.result)
+        self.model.set_position(packet.time_s)
+        self.video.show_packet(packet)
+        self.transport.set_position(packet.time_s)
+        self.status.frame_shown()
+
+    @Slot(bool)
+    def _on_playing(self, playing: bool) -> None:
+        if self.sender() is self.worker:
+            self.transport.set_playing(playing)
+
+    @Slot(str)
+    def _on_error(self, message: str) -> None:
+        worker = self.sender()
+        if self._pending is not None and worker is self._pending[0]:
+            self._retire(*self._pending[:2])
+            self._pending = None
+            self.statusBar().clearMessage()
+            QMessageBox.warning(self, "Cannot open source", message)
+        elif worker is self.worker:
+            self.statusBar().showMessage(message, 15000)
+            if self.video.packet is None:
+                self.video.show_message(message)
+
+    @Slot(object)
+    def _on_patient_selected(self, track_id) -> None:
+        text = (f"Face {track_id} is the patient from this frame on" if track_id is not None
+                else "No face there: the patient is unchanged")
+        self.statusBar().showMessage(text, 5000)
+
+    # -- shutdown -------------------------------------------------------------------------------
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.notes.save_editor()
+        for pair in ((self.worker, self.worker_thread), (self._pending or (None,))[:2]):
+            if pair[0] is not None:
+                stop_thread(*pair)
+        self._pending = None
+        self._status_timer.stop()
+        self.sessions.end()  # the last frames and notes reach the store
+        # Drop frames still queued for this window now, while this thread holds the GIL: if Qt
+        # freed them later, during the window's C++ deletion, it would have to take the GIL
+        # while holding its event-queue lock, which another worker emitting a signal may need.
+        QCoreApplication.removePostedEvents(self, QEvent.Type.MetaCall)
+        super().closeEvent(event)

@@ -1,0 +1,138 @@
+"""Keeping sessions: one per opened source, recorded to the SessionStore; exports; reopening.
+
+The window decides *when* a session starts (a source opened) and *what* to show; this object
+owns the store side: the live `SessionRecording`, the patient code, exports and loading stored
+sessions, all store reads and file writes off the GUI thread. Without a store (it could not be
+opened) the app still runs and says, once, that nothing is saved.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Signal
+
+from app.core.errors import CoreError
+from app.core.session_store import LoadedSession, SessionStore
+
+from .background import run_in_background
+from .exporting import default_name, export_csv, export_pdf
+from .readers import SourceInfo
+from .session_model import SessionModel
+from .session_recording import SessionRecording
+from .timeline_buffer import TimelineBuffer
+
+
+@dataclass(frozen=True)
+class Reopened:
+    """A stored session read back, with its timeline already built (both off the GUI thread)."""
+
+    loaded: LoadedSession
+    buffer: TimelineBuffer
+
+    @classmethod
+    def read(cls, store: SessionStore, session_id: int) -> Reopened:
+        loaded = store.load_session(session_id)
+        return cls(loaded, TimelineBuffer.from_results(loaded.frames, len(loaded.meta.classes)))
+
+
+def describe_source(info: SourceInfo) -> str:
+    """What the store keeps as the session's source: a recording's full path (to reopen it),
+    else the name (camera N, or a stream URL without its password)."""
+    return str(info.path.resolve()) if info.kind == "file" and info.path else info.name
+
+
+class SessionController(QObject):
+    sigMessage = Signal(str)  # for the status bar
+    sigError = Signal(str)  # recording trouble: the status bar says it
+    sigFailed = Signal(str)  # an export or load that failed: worth a message box
+    sigLoaded = Signal(object)  # Reopened
+    sigExported = Signal(list)  # paths written
+
+    def __init__(self, store: SessionStore | None, model: SessionModel, analyzer,
+                 patient_code: str = "", parent: QObject | None = None):
+        super().__init__(parent)
+        self.store, self.model, self.analyzer = store, model, analyzer
+        self.patient_code = patient_code
+        self.recording: SessionRecording | None = None
+
+    @property
+    def session_id(self) -> int | None:
+        return self.recording.session_id if self.recording else None
+
+    def begin(self, info: SourceInfo, loaded: LoadedSession | None = None) -> None:
+        """Record what the model now shows: a new session, or `loaded` continued."""
+        self.end()
+        if self.store is None:
+            return
+        try:
+            if loaded is not None:
+                self.recording = SessionRecording(self.store, loaded.id, self.model, self,
+                                                  started_at=loaded.meta.started_at)
+                self.patient_code = loaded.meta.patient_code
+            else:
+                self.recording = SessionRecording.start_new(
+                    self.store, self.model, self.analyzer, patient_code=self.patient_code,
+                    source=describe_source(info), parent=self)
+        except CoreError as exc:
+            self.sigError.emit(f"This session is not saved: {exc}")
+            return
+        self.recording.sigError.connect(self.sigError)
+
+    def end(self) -> None:
+        if self.recording is not None:
+            self.recording.close()
+            self.recording.deleteLater()
+            self.recording = None
+
+    def set_patient_code(self, code: str) -> None:
+        self.patient_code = code
+        if self.recording is not None:
+            try:
+                self.recording.rename(code)
+            except CoreError as exc:
+                self.sigError.emit(str(exc))
+
+    # -- exports and reopening (off the GUI thread) ------------------------------------------
+    def default_export_name(self, suffix: str) -> str:
+        started = self.recording.started_at if self.recording else ""
+        return default_name(self.patient_code, started or _now(), suffix)
+
+    def can_export(self) -> bool:
+        if self.recording is None:
+            self.sigFailed.emit("Nothing to export: this session is not being saved.")
+            return False
+        return True
+
+    def export(self, kind: str, path: Path) -> None:
+        """Write the CSVs (`kind="csv"`, `path` = frames CSV) or the PDF report."""
+        if not self.can_export():
+            return
+        self.recording.flush()
+        store, sid = self.store, self.recording.session_id
+        model_path = getattr(self.analyzer.classifier, "path", None)
+        job = (lambda: export_csv(store, sid, path)) if kind == "csv" else \
+            (lambda: export_pdf(store, sid, path, model_path))
+        self.sigMessage.emit(f"Exporting {path.name}…")
+        run_in_background(job, self._exported, self.sigFailed.emit, name="fer-export")
+
+    def _exported(self, paths: list[Path]) -> None:
+        self.sigMessage.emit("Exported " + ", ".join(str(p) for p in paths))
+        self.sigExported.emit(paths)
+
+    def load(self, session_id: int) -> None:
+        """Read a stored session; `sigLoaded` delivers it."""
+        if self.store is None:
+            return
+        if self.recording is not None:
+            self.recording.flush()
+        store = self.store
+        run_in_background(lambda: Reopened.read(store, session_id), self.sigLoaded.emit,
+                          self.sigFailed.emit, name="fer-load-session")
+
+
+def _now() -> str:
+    from datetime import datetime
+
+    return datetime.now().astimezone().isoformat(timespec="seconds")

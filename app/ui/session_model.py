@@ -1,0 +1,123 @@
+"""The session as the views see it: source, analysed frames, playhead and clinician notes.
+
+napari style: one QObject owns the state and announces every change with a signal; the video,
+timeline, notes list and status bar take the model in their constructor and subscribe. A
+session recorder (app/core/recorder.py, when present) subscribes the same way: `sigResultAdded`
+carries each newly analysed FrameResult, the note signals each note change.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from PySide6.QtCore import QObject, Signal
+
+from app.core.notes import Note
+from app.core.results import FrameResult
+
+from .readers import SourceInfo
+from .timeline_buffer import TimelineBuffer
+
+
+class SessionModel(QObject):
+    sigReset = Signal()  # a new source (and maybe new classes): views start over
+    sigResultAdded = Signal(object)  # FrameResult analysed for the first time
+    sigPositionChanged = Signal(float)  # playhead, seconds from the start of the source
+    sigNoteAdded = Signal(object)  # Note
+    sigNoteUpdated = Signal(object)  # Note (same id, new text/perceived)
+    sigNoteRemoved = Signal(object)  # Note
+    sigNotesChanged = Signal()  # after any of the three above: lists and markers redraw
+
+    def __init__(self, parent: QObject | None = None):
+        super().__init__(parent)
+        self.classes: tuple[str, ...] = ()
+        self.info: SourceInfo | None = None
+        self.provider = ""
+        self.buffer = TimelineBuffer(0)
+        self.position = 0.0
+        self._notes: list[Note] = []
+        self._next_note_id = 1
+
+    # -- source and results -------------------------------------------------------------
+    def reset(self, info: SourceInfo, classes: tuple[str, ...], provider: str = "") -> None:
+        """Start a new session on `info`: results, playhead and notes are cleared."""
+        self.info, self.classes, self.provider = info, tuple(classes), provider
+        capacity = info.frame_count + 1 if info.frame_count else 4096
+        self.buffer = TimelineBuffer(len(self.classes), info.fps, capacity)
+        self.position = 0.0
+        self._notes.clear()
+        self.sigReset.emit()
+        self.sigNotesChanged.emit()
+
+    def add_result(self, result: FrameResult) -> None:
+        self.buffer.add(result.index, result.time_s, result.probs)
+        self.sigResultAdded.emit(result)
+
+    def adopt_buffer(self, buffer: TimelineBuffer) -> None:
+        """Frames of a reopened session, prepared off the GUI thread: shown on the timeline,
+        not announced through sigResultAdded (they are saved already)."""
+        self.buffer = buffer
+
+    def set_position(self, time_s: float) -> None:
+        if time_s != self.position:
+            self.position = time_s
+            self.sigPositionChanged.emit(time_s)
+
+    def duration(self) -> float:
+        """Known length of the source, or how far the session got (live)."""
+        known = self.info.duration_s if self.info else None
+        return max(known or 0.0, self.buffer.last_time(), self.position)
+
+    def model_label_at(self, time_s: float) -> str | None:
+        """The model's label for the patient at `time_s`, if that frame was analysed."""
+        probs = self.buffer.probs_at(time_s)
+        if probs is None or not self.classes:
+            return None
+        return self.classes[int(probs.argmax())]
+
+    # -- notes ----------------------------------------------------------------------------
+    @property
+    def notes(self) -> list[Note]:
+        """Notes ordered by time (a copy)."""
+        return list(self._notes)
+
+    def note(self, note_id: int) -> Note | None:
+        return next((n for n in self._notes if n.id == note_id), None)
+
+    def add_note(self, time_s: float, text: str = "", perceived: str | None = None) -> Note:
+        note = Note(time_s=max(0.0, time_s), text=text, perceived=perceived or None,
+                    id=self._next_note_id)
+        self._next_note_id += 1
+        self._notes.append(note)
+        self._notes.sort(key=lambda n: (n.time_s, n.id))
+        self.sigNoteAdded.emit(note)
+        self.sigNotesChanged.emit()
+        return note
+
+    def update_note(self, note_id: int, **changes) -> Note | None:
+        """Change `text` and/or `perceived` of a note; None if it no longer exists."""
+        old = self.note(note_id)
+        if old is None:
+            return None
+        if "perceived" in changes:
+            changes["perceived"] = changes["perceived"] or None
+        new = dataclasses.replace(old, **changes)
+        if new == old:
+            return old
+        self._notes[self._notes.index(old)] = new
+        self.sigNoteUpdated.emit(new)
+        self.sigNotesChanged.emit()
+        return new
+
+    def remove_note(self, note_id: int) -> None:
+        old = self.note(note_id)
+        if old is not None:
+            self._notes.remove(old)
+            self.sigNoteRemoved.emit(old)
+            self.sigNotesChanged.emit()
+
+    def load_notes(self, notes: list[Note]) -> None:
+        """Replace all notes (a reopened session); no per-note signals, nothing to save."""
+        self._notes = sorted(notes, key=lambda n: (n.time_s, n.id or 0))
+        self._next_note_id = max((n.id or 0 for n in notes), default=0) + 1
+        self.sigNotesChanged.emit()

@@ -1,0 +1,87 @@
+"""Saving the session as it happens: SessionModel changes -> SessionRecorder -> SessionStore.
+
+The recording subscribes to the model like any view: each newly analysed frame is buffered by
+the core `SessionRecorder` (written in the background, at least once a second), each note
+change is committed at once. The model numbers notes itself; the store gives them database ids;
+the mapping between the two lives here, so neither knows the other. Store failures (disk full,
+database locked) become one-line `sigError` messages; nothing is dropped by the recorder.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from PySide6.QtCore import QObject, Signal
+
+from app.core.errors import CoreError
+from app.core.notes import Note
+from app.core.recorder import SessionRecorder
+from app.core.session_store import SessionMeta, SessionStore
+
+from .session_model import SessionModel
+
+
+class SessionRecording(QObject):
+    sigError = Signal(str)
+
+    def __init__(self, store: SessionStore, session_id: int, model: SessionModel,
+                 parent: QObject | None = None, *, started_at: str = ""):
+        super().__init__(parent)
+        self.store, self.session_id, self.model = store, session_id, model
+        self.started_at = started_at
+        self.recorder = SessionRecorder(store, session_id)
+        # Notes already in the model (a reopened session) carry their database ids.
+        self._db_ids: dict[int, int] = {n.id: n.id for n in model.notes}
+        self._connections = [
+            (model.sigResultAdded, self._on_result), (model.sigNoteAdded, self._on_note_added),
+            (model.sigNoteUpdated, self._on_note_updated),
+            (model.sigNoteRemoved, self._on_note_removed),
+        ]
+        for signal, slot in self._connections:
+            signal.connect(slot)
+
+    @classmethod
+    def start_new(cls, store: SessionStore, model: SessionModel, analyzer, *, patient_code: str,
+                  source: str, parent: QObject | None = None) -> SessionRecording:
+        """Create a session in the store for what `model` is about to show."""
+        meta = SessionMeta.from_analyzer(analyzer, patient_code=patient_code, source=source)
+        return cls(store, store.create_session(meta), model, parent, started_at=meta.started_at)
+
+    def rename(self, patient_code: str) -> None:
+        self.store.rename_session(self.session_id, patient_code)
+
+    def flush(self) -> None:
+        """Write buffered frames now (before an export reads the store)."""
+        self._guard(self.recorder.flush)
+
+    def close(self) -> None:
+        for signal, slot in self._connections:
+            signal.disconnect(slot)
+        self._connections = []
+        self._guard(self.recorder.close)
+
+    # -- model -> store ---------------------------------------------------------------------
+    def _on_result(self, result) -> None:
+        self._guard(self.recorder.add, result)
+
+    def _on_note_added(self, note: Note) -> None:
+        saved = self._guard(self.recorder.add_note, note.time_s, note.text, note.perceived)
+        if saved is not None:
+            self._db_ids[note.id] = saved.id
+
+    def _on_note_updated(self, note: Note) -> None:
+        db_id = self._db_ids.get(note.id)
+        if db_id is not None:
+            self._guard(self.recorder.update_note, dataclasses.replace(note, id=db_id))
+
+    def _on_note_removed(self, note: Note) -> None:
+        db_id = self._db_ids.pop(note.id, None)
+        if db_id is not None:
+            self._guard(self.recorder.delete_note, db_id)
+
+    def _guard(self, fn, *args):
+        try:
+            return fn(*args)
+        except CoreError as exc:
+            self.sigError.emit(f"Not saved: {exc}")
+            return None

@@ -1,0 +1,130 @@
+"""File > Sessions…: the recorded sessions, to reopen, rename (patient code) or delete.
+
+Reopening is the window's business (`sigReopen(session_id)`); renaming and deleting go straight
+to the store. Deleting asks first and is refused for the session being recorded right now.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QMessageBox,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.core.errors import CoreError
+from app.core.session_store import SessionStore, SessionSummary
+
+from .patient_dialog import ask_patient_code
+from .timefmt import format_time
+
+COLUMNS = ("Patient", "Started", "Source", "Duration", "Frames", "Notes")
+
+
+class SessionsDialog(QDialog):
+    sigReopen = Signal(int)
+
+    def __init__(self, store: SessionStore, current_id: int | None = None,
+                 parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setWindowTitle("Sessions")
+        self.store, self.current_id = store, current_id
+        self.confirm: Callable[[str], bool] = self._ask  # tests replace it
+        self.ask_code: Callable[[str], str | None] = lambda code: ask_patient_code(self, code)
+        self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.verticalHeader().hide()
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setAlternatingRowColors(True)
+        self.table.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        self.table.doubleClicked.connect(self.reopen_selected)
+        self.message = QLabel()
+        self.message.setObjectName("muted")
+        buttons = QHBoxLayout()
+        for text, slot in (("Reopen", self.reopen_selected), ("Rename…", self.rename_selected),
+                           ("Delete…", self.delete_selected)):
+            button = QPushButton(text)
+            button.clicked.connect(slot)
+            buttons.addWidget(button)
+        buttons.addStretch(1)
+        close = QPushButton("Close")
+        close.clicked.connect(self.reject)
+        buttons.addWidget(close)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(self.message)
+        layout.addLayout(buttons)
+        self.resize(760, 420)
+        self.refresh()
+
+    def refresh(self) -> None:
+        try:
+            self.sessions: list[SessionSummary] = self.store.list_sessions()
+        except CoreError as exc:
+            self.sessions = []
+            self.message.setText(str(exc))
+        self.table.setRowCount(len(self.sessions))
+        for row, s in enumerate(self.sessions):
+            current = " (now)" if s.id == self.current_id else ""
+            cells = (s.title + current, s.started_at.replace("T", " ")[:16], s.source,
+                     format_time(s.duration_s), f"{s.frames:,}", str(s.notes))
+            for col, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                item.setData(Qt.ItemDataRole.UserRole, s.id)
+                self.table.setItem(row, col, item)
+        self.table.resizeColumnsToContents()
+        if self.sessions:
+            self.table.selectRow(0)
+
+    def selected(self) -> SessionSummary | None:
+        rows = self.table.selectionModel().selectedRows()
+        return self.sessions[rows[0].row()] if rows else None
+
+    def reopen_selected(self, *_) -> None:
+        s = self.selected()
+        if s is not None:
+            self.sigReopen.emit(s.id)
+            self.accept()
+
+    def rename_selected(self) -> None:
+        s = self.selected()
+        code = self.ask_code(s.patient_code) if s is not None else None
+        if code is not None:
+            self._try(lambda: self.store.rename_session(s.id, code))
+
+    def delete_selected(self) -> None:
+        s = self.selected()
+        if s is None:
+            return
+        if s.id == self.current_id:
+            self.message.setText("This session is being recorded; open another source first.")
+            return
+        question = (f"Delete session '{s.title}' of {s.started_at[:16].replace('T', ' ')} "
+                    f"with {s.frames:,} frames and {s.notes} notes? This cannot be undone.")
+        if self.confirm(question):
+            self._try(lambda: self.store.delete_session(s.id))
+
+    def _try(self, action) -> None:
+        try:
+            action()
+        except CoreError as exc:
+            self.message.setText(str(exc))
+        self.refresh()
+
+    def _ask(self, question: str) -> bool:
+        answer = QMessageBox.question(self, "Delete session", question,
+                                      defaultButton=QMessageBox.StandardButton.No)
+        return answer == QMessageBox.StandardButton.Yes

@@ -1,0 +1,142 @@
+"""Choose what to analyse: a camera, a recording, or an observation-room network stream.
+
+The dialog only returns a spec (camera index, path or URL); the worker opens it, off the GUI
+thread. Cameras are probed in a background thread too (opening a device can take a second).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+from shiboken6 import isValid
+
+from app.core.sources import IMAGE_EXTS, VIDEO_EXTS
+
+from .background import run_in_background
+from .readers import probe_cameras
+
+FILE_FILTER = "Recordings ({});;All files (*)".format(
+    " ".join(f"*{e}" for e in sorted(VIDEO_EXTS | IMAGE_EXTS)))
+
+
+class SourceDialog(QDialog):
+    def __init__(self, parent: QWidget | None = None, current: str = "", probe=probe_cameras):
+        super().__init__(parent)
+        self.setWindowTitle("Open source")
+        self._probe = probe
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self._camera_tab(), "Camera")
+        self.tabs.addTab(self._file_tab(), "Recording")
+        self.tabs.addTab(self._stream_tab(), "Network stream")
+        self.tabs.setCurrentIndex(1)
+        note = QLabel(f"Now: {current}" if current else "")
+        note.setObjectName("muted")
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Open | QDialogButtonBox.StandardButton.Cancel)
+        self.buttons.accepted.connect(self._accept_if_valid)
+        self.buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.tabs)
+        layout.addWidget(note)
+        layout.addWidget(self.buttons)
+        self.resize(520, 300)
+        self.refresh_cameras()
+
+    # -- tabs ---------------------------------------------------------------------------------
+    def _camera_tab(self) -> QWidget:
+        self.cameras = QListWidget()
+        self.cameras.itemDoubleClicked.connect(self._accept_if_valid)
+        self.camera_status = QLabel()
+        refresh = QPushButton("Search again")
+        refresh.clicked.connect(self.refresh_cameras)
+        row = QHBoxLayout()
+        row.addWidget(self.camera_status, 1)
+        row.addWidget(refresh)
+        box = QWidget()
+        layout = QVBoxLayout(box)
+        layout.addWidget(self.cameras, 1)
+        layout.addLayout(row)
+        return box
+
+    def _file_tab(self) -> QWidget:
+        self.path = QLineEdit()
+        self.path.setPlaceholderText("A video recording or a still image")
+        browse = QPushButton("Browse…")
+        browse.clicked.connect(self._browse)
+        row = QHBoxLayout()
+        row.addWidget(self.path, 1)
+        row.addWidget(browse)
+        box = QWidget()
+        layout = QVBoxLayout(box)
+        layout.addLayout(row)
+        layout.addStretch(1)
+        return box
+
+    def _stream_tab(self) -> QWidget:
+        self.url = QLineEdit()
+        self.url.setPlaceholderText("rtsp://user:password@camera.local/stream")
+        hint = QLabel("RTSP, RTMP, HTTP(S) or UDP stream of an observation-room camera. "
+                      "Opening gives up after 5 s without an answer.")
+        hint.setWordWrap(True)
+        hint.setObjectName("muted")
+        box = QWidget()
+        layout = QVBoxLayout(box)
+        layout.addWidget(self.url)
+        layout.addWidget(hint)
+        layout.addStretch(1)
+        return box
+
+    # -- cameras ------------------------------------------------------------------------------
+    def refresh_cameras(self) -> None:
+        self.cameras.clear()
+        self.camera_status.setText("Searching for cameras…")
+        probe = self._probe
+        run_in_background(probe, self._show_cameras, None, name="fer-camera-probe")
+
+    def _show_cameras(self, indices: list[int]) -> None:
+        if not isValid(self):
+            return  # the dialog was closed while probing
+        self.cameras.clear()
+        for i in indices:
+            item = QListWidgetItem(f"Camera {i}")
+            item.setData(Qt.ItemDataRole.UserRole, i)
+            self.cameras.addItem(item)
+        if indices:
+            self.cameras.setCurrentRow(0)
+        self.camera_status.setText(f"{len(indices)} camera(s) found" if indices
+                                   else "No camera found (one in use elsewhere is not listed)")
+
+    # -- result -------------------------------------------------------------------------------
+    def _browse(self) -> None:
+        start = str(Path(self.path.text()).parent) if self.path.text() else str(Path.home())
+        path, _ = QFileDialog.getOpenFileName(self, "Open recording", start, FILE_FILTER)
+        if path:
+            self.path.setText(path)
+
+    def spec(self) -> int | str | None:
+        """The chosen source: a camera index, a file path or a URL (None: nothing chosen)."""
+        tab = self.tabs.currentIndex()
+        if tab == 0:
+            item = self.cameras.currentItem()
+            return item.data(Qt.ItemDataRole.UserRole) if item else None
+        text = (self.path if tab == 1 else self.url).text().strip()
+        return text or None
+
+    def _accept_if_valid(self, *_) -> None:
+        if self.spec() is not None:
+            self.accept()

@@ -1,0 +1,58 @@
+"""The status bar: source, frames/s, execution provider, frames analysed, share with a face."""
+
+from __future__ import annotations
+
+import time
+
+from PySide6.QtWidgets import QLabel, QStatusBar
+
+from .session_model import SessionModel
+
+
+class StatusPanel:
+    """Permanent labels in a QStatusBar, refreshed by `tick()` (once a second)."""
+
+    def __init__(self, bar: QStatusBar, model: SessionModel):
+        self.bar, self.model = bar, model
+        self.source = QLabel("—")
+        self.rate = QLabel("— fps")
+        self.provider = QLabel("—")
+        self.analysed = QLabel("0 frames analysed")
+        self.faces = QLabel("face: —")
+        self.saving = QLabel("Not saved")
+        for w in (self.saving, self.source, self.rate, self.provider, self.analysed, self.faces):
+            bar.addPermanentWidget(w)
+        self._frames, self._since = 0, time.monotonic()
+        self.fps = 0.0
+
+    def set_saving(self, session_id: int | None, patient_code: str, error: str = "") -> None:
+        """Whether (and as which session) this session is being saved."""
+        if session_id is not None and not error:
+            self.saving.setText(f"● Saving session {session_id} · {patient_code or 'no code'}")
+            self.saving.setStyleSheet("color: #1E7D4F;")
+            self.saving.setToolTip("Frames are written every half second, notes at once")
+        else:
+            self.saving.setText("● Not saved")
+            self.saving.setStyleSheet("color: #C0392B; font-weight: 600;")
+            self.saving.setToolTip(error or "No session database: nothing of this session is "
+                                   "kept after the app closes")
+
+    def frame_shown(self) -> None:
+        self._frames += 1
+
+    def tick(self) -> None:
+        now = time.monotonic()
+        elapsed = now - self._since
+        if elapsed > 0:
+            self.fps = self._frames / elapsed
+        self._frames, self._since = 0, now
+        info, buf = self.model.info, self.model.buffer
+        self.source.setText(f"Source: {info.name} ({info.kind})" if info else "Source: —")
+        self.rate.setText(f"{self.fps:4.1f} fps")
+        provider = self.model.provider
+        self.provider.setText(f"Model on {provider.split(' ')[0]}" if provider else "—")
+        self.provider.setToolTip(provider)
+        self.analysed.setText(f"{buf.analysed:,} frames analysed")
+        share = f"{buf.with_face / buf.analysed:.0%}" if buf.analysed else "—"
+        self.faces.setText(f"patient visible: {share}")
+        self.faces.setToolTip("Share of analysed frames in which the patient's face was found")

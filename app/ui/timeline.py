@@ -1,0 +1,203 @@
+"""The live emotion timeline: the patient's per-class probabilities over session time.
+
+pyqtgraph practice: the plot, playhead and one curve per class are created once (curves again
+only if a new model brings other classes); a 10 Hz timer calls `setData` with views of the
+model's preallocated buffers, and only when they changed, never per frame. Curves downsample
+by peak and clip to the view, so a 2-hour session draws as fast as a 2-minute one. Gaps without
+a face are NaN and stay visible (connect="finite"). Clinician notes are dashed vertical markers
+numbered as in the notes list; a click anywhere on the plot asks to seek there.
+"""
+
+from __future__ import annotations
+
+import pyqtgraph as pg
+from PySide6.QtCore import QPointF, Qt, QTimer, Signal
+from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+
+from . import theme
+from .session_model import SessionModel
+from .timefmt import format_time
+from .timeline_buffer import SMOOTH_TAU_S
+
+WINDOWS = (("Last 30 s", 30.0), ("Last 2 min", 120.0), ("Last 10 min", 600.0),
+           ("Whole session", None))
+
+
+class TimeAxis(pg.AxisItem):
+    def tickStrings(self, values, scale, spacing):
+        return [format_time(v) for v in values]
+
+
+class TimelineView(QWidget):
+    sigSeekRequested = Signal(float)
+
+    def __init__(self, model: SessionModel, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.model = model
+        self._curves: list[pg.PlotDataItem] = []
+        self._note_lines: list[pg.InfiniteLine] = []
+        self._drawn = (-1, None)  # (buffer version, smoothed) last handed to the curves
+        self._follow = True
+
+        self.title = QLabel("Emotion timeline · patient")
+        self.title.setObjectName("panelTitle")
+        self.legend = QLabel()
+        self.legend.setTextFormat(Qt.TextFormat.RichText)
+        self.smooth_box = QCheckBox(f"Smoothed ({SMOOTH_TAU_S:g} s)")
+        self.smooth_box.setToolTip("Show an exponential moving average instead of raw frames (S)")
+        self.smooth_box.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.smooth_box.toggled.connect(self._refresh)
+        self.window_box = QComboBox()
+        self.window_box.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        for text, seconds in WINDOWS:
+            self.window_box.addItem(text, seconds)
+        self.window_box.activated.connect(self._follow_again)
+
+        self.plot = pg.PlotWidget(background="w", axisItems={"bottom": TimeAxis("bottom")})
+        item = self.plot.getPlotItem()
+        item.showGrid(x=True, y=True, alpha=0.18)
+        item.getAxis("left").setTicks([[(v, f"{v:.0%}") for v in (0, 0.25, 0.5, 0.75, 1.0)]])
+        item.hideButtons()
+        item.setMenuEnabled(False)
+        for axis in ("left", "bottom"):
+            item.getAxis(axis).setTextPen(theme.MUTED)
+            item.getAxis(axis).setPen(pg.mkPen("#B8C2CA"))
+        item.setLabel("left", "probability", color=theme.TEXT)  # after setTextPen, which resets it
+        # PlotItem applies its own downsampling/clip settings to every curve it adds.
+        item.setDownsampling(auto=True, mode="peak")
+        item.setClipToView(True)
+        vb = item.getViewBox()
+        vb.setMouseEnabled(x=True, y=False)
+        vb.setYRange(-0.03, 1.12, padding=0)  # the band above 100% holds the note labels
+        vb.setLimits(xMin=-1.0, yMin=-0.05, yMax=1.15)
+        vb.sigRangeChangedManually.connect(self._stop_following)
+        self.playhead = pg.InfiniteLine(angle=90, movable=False,
+                                        pen=pg.mkPen(theme.PLAYHEAD, width=2))
+        self.playhead.setZValue(20)
+        item.addItem(self.playhead, ignoreBounds=True)
+        self.plot.scene().sigMouseClicked.connect(self._on_scene_click)
+        self.plot.setToolTip("Click to jump there · drag to pan · wheel to zoom")
+
+        header = QHBoxLayout()
+        header.addWidget(self.title)
+        header.addSpacing(16)
+        header.addWidget(self.legend)
+        header.addStretch(1)
+        header.addWidget(self.smooth_box)
+        header.addWidget(self.window_box)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(8, 6, 8, 6)
+        layout.addLayout(header)
+        layout.addWidget(self.plot, 1)
+
+        model.sigReset.connect(self._on_reset)
+        model.sigNotesChanged.connect(self._draw_notes)
+        model.sigPositionChanged.connect(self.playhead.setValue)
+        self._timer = QTimer(self)
+        self._timer.setInterval(100)
+        self._timer.timeout.connect(self._refresh)
+        self._timer.start()
+        self._on_reset()
+
+    # -- public -----------------------------------------------------------------------------
+    @property
+    def smoothed(self) -> bool:
+        return self.smooth_box.isChecked()
+
+    def set_smoothed(self, on: bool) -> None:
+        self.smooth_box.setChecked(on)
+
+    def curve_length(self) -> int:
+        """Points last handed to the curves (all curves share x)."""
+        return 0 if not self._curves or self._curves[0].xData is None \
+            else len(self._curves[0].xData)
+
+    def note_marker_count(self) -> int:
+        return len(self._note_lines)
+
+    def seek_at_scene_pos(self, pos: QPointF) -> bool:
+        """Seek to the time under scene point `pos`; False if it is outside the plot area."""
+        vb = self.plot.getPlotItem().getViewBox()
+        if not vb.sceneBoundingRect().contains(pos):
+            return False
+        self.sigSeekRequested.emit(max(0.0, vb.mapSceneToView(pos).x()))
+        return True
+
+    # -- model changes --------------------------------------------------------------------
+    def _on_reset(self) -> None:
+        classes = self.model.classes
+        if tuple(c.name() for c in self._curves) != classes:
+            item = self.plot.getPlotItem()
+            for curve in self._curves:
+                item.removeItem(curve)
+            self._curves = []
+            for k, name in enumerate(classes):
+                # Width 1: Qt's fast cosmetic stroker. A 2-px antialiased pen takes the general
+                # stroker, ~100x slower on a long downsampled curve (seconds per redraw).
+                curve = pg.PlotDataItem(pen=pg.mkPen(theme.class_colour(name, k), width=1),
+                                        name=name, antialias=True, connect="finite")
+                item.addItem(curve)  # takes the plot's peak downsampling and clip-to-view
+                self._curves.append(curve)
+            self.legend.setText(self._legend_html(classes))
+        live = bool(self.model.info and self.model.info.live)
+        self.window_box.setCurrentIndex(1 if live else len(WINDOWS) - 1)
+        self._follow, self._drawn = True, (-1, None)
+        self.playhead.setValue(0.0)
+        self._refresh()
+
+    def _legend_html(self, classes) -> str:
+        swatches = [f"<span style='color:{theme.class_colour(n, k).name()}'>&#9632;</span>"
+                    f"&nbsp;{n}" for k, n in enumerate(classes)]
+        swatches.append(f"<span style='color:{theme.NOTE}'>&#9475;</span>&nbsp;note")
+        swatches.append(f"<span style='color:{theme.PLAYHEAD}'>&#9475;</span>&nbsp;now")
+        return "&nbsp;&nbsp;&nbsp;".join(swatches)
+
+    def _draw_notes(self) -> None:
+        item = self.plot.getPlotItem()
+        for line in self._note_lines:
+            item.removeItem(line)
+        self._note_lines = []
+        for number, note in enumerate(self.model.notes, 1):
+            tag = f"{number}" + (f" · {note.perceived}" if note.perceived else "")
+            line = pg.InfiniteLine(
+                pos=note.time_s, angle=90, movable=False,
+                pen=pg.mkPen(theme.NOTE, width=1.5, style=Qt.PenStyle.DashLine), label=tag,
+                labelOpts={"position": 0.965, "color": theme.NOTE,
+                           "fill": pg.mkBrush(255, 255, 255, 230), "anchors": [(0, 0), (0, 0)]})
+            line.setZValue(10)
+            if note.text:
+                line.setToolTip(note.text)
+            item.addItem(line, ignoreBounds=True)
+            self._note_lines.append(line)
+
+    # -- drawing ----------------------------------------------------------------------------
+    def _refresh(self) -> None:
+        buf, smoothed = self.model.buffer, self.smoothed
+        if self._drawn != (buf.version, smoothed) and self._curves:
+            x, y = buf.x(), buf.y(smoothed)
+            for k, curve in enumerate(self._curves):
+                curve.setData(x, y[:, k], connect="finite")
+            self._drawn = (buf.version, smoothed)
+        if self._follow:
+            self._apply_window()
+
+    def _apply_window(self) -> None:
+        vb = self.plot.getPlotItem().getViewBox()
+        span = self.window_box.currentData()
+        if span is None:
+            end = max(self.model.duration(), 10.0)
+            vb.setXRange(0.0, end, padding=0.01)
+        else:
+            start = max(0.0, self.model.position - 0.8 * span)
+            vb.setXRange(start, start + span, padding=0)
+
+    def _follow_again(self) -> None:
+        self._follow = True
+        self._apply_window()
+
+    def _stop_following(self, *_) -> None:
+        self._follow = False  # the user panned/zoomed: leave the view alone until asked
+
+    def _on_scene_click(self, event) -> None:
+        if event.button() == Qt.MouseButton.LeftButton and not event.double():
+            self.seek_at_scene_pos(event.scenePos())

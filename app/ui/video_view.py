@@ -1,0 +1,130 @@
+"""The video with face boxes, the patient's label and confidence drawn over it.
+
+Overlays are painted at screen resolution (not burned into the frame) so text stays sharp at any
+window size. Boxes come in decoded-frame pixels (FrameResult contract) and are mapped through
+the same letterbox transform as the picture; a click is mapped back to frame pixels.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QMouseEvent, QPainter, QPen
+from PySide6.QtWidgets import QSizePolicy, QWidget
+
+from . import theme
+from .frame_packet import FramePacket
+
+
+class VideoView(QWidget):
+    sigFrameClicked = Signal(float, float)  # a click, in decoded-frame pixels
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.setMinimumSize(320, 200)
+        self.setCursor(Qt.CursorShape.CrossCursor)
+        self.setToolTip("Click a face to make it the patient")
+        self._packet: FramePacket | None = None
+        self._message = "Opening source…"
+
+    @property
+    def packet(self) -> FramePacket | None:
+        return self._packet
+
+    def show_packet(self, packet: FramePacket) -> None:
+        self._packet = packet
+        self.update()
+
+    def show_message(self, text: str) -> None:
+        """Text shown instead of video (opening, errors) until the next frame."""
+        self._packet, self._message = None, text
+        self.update()
+
+    def image_rect(self) -> QRectF:
+        """Where the frame is drawn (aspect kept, centred)."""
+        if self._packet is None:
+            return QRectF()
+        fw, fh = self._packet.frame_size
+        scale = min(self.width() / fw, self.height() / fh)
+        w, h = fw * scale, fh * scale
+        return QRectF((self.width() - w) / 2, (self.height() - h) / 2, w, h)
+
+    def frame_to_widget(self, x: float, y: float) -> QPointF:
+        r, (fw, _) = self.image_rect(), self._packet.frame_size
+        s = r.width() / fw
+        return QPointF(r.x() + x * s, r.y() + y * s)
+
+    def widget_to_frame(self, pos: QPointF) -> tuple[float, float] | None:
+        r = self.image_rect()
+        if self._packet is None or not r.contains(pos):
+            return None
+        s = r.width() / self._packet.frame_size[0]
+        return (pos.x() - r.x()) / s, (pos.y() - r.y()) / s
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        point = self.widget_to_frame(event.position())
+        if event.button() == Qt.MouseButton.LeftButton and point is not None:
+            self.sigFrameClicked.emit(*point)
+        super().mousePressEvent(event)
+
+    def paintEvent(self, event) -> None:
+        p = QPainter(self)
+        p.fillRect(self.rect(), QColor("#12181C"))
+        if self._packet is None:
+            p.setPen(QColor("#AEB8C0"))
+            p.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, self._message)
+            return
+        p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        p.drawImage(self.image_rect(), self._packet.image)
+        result = self._packet.result
+        if result is None:
+            self._banner(p, "Not analysed yet — press Space to play and analyse")
+            return
+        for face in result.faces:
+            self._draw_face(p, face)
+        if not result.faces:
+            self._banner(p, "No face found")
+
+    def _draw_face(self, p: QPainter, face) -> None:
+        x, y, w, h = face.box
+        top_left = self.frame_to_widget(x, y)
+        bottom_right = self.frame_to_widget(x + w, y + h)
+        rect = QRectF(top_left, bottom_right)
+        colour = QColor(theme.PATIENT if face.is_patient else theme.OTHER_FACE)
+        pen = QPen(colour, 3 if face.is_patient else 1.5)
+        if not face.is_patient:
+            pen.setStyle(Qt.PenStyle.DashLine)
+        p.setPen(pen)
+        p.setBrush(Qt.BrushStyle.NoBrush)
+        p.drawRoundedRect(rect, 4, 4)
+        conf = max(face.probs) if face.probs else 0.0
+        who = "Patient" if face.is_patient else f"Face {face.track_id}"
+        self._tag(p, rect, f"{who} · {face.label} {conf:.0%}", colour, face.is_patient)
+
+    def _tag(self, p: QPainter, box: QRectF, text: str, colour: QColor, strong: bool) -> None:
+        font = QFont(self.font())
+        font.setPointSizeF(font.pointSizeF() * (1.1 if strong else 0.95))
+        font.setBold(strong)
+        metrics = QFontMetrics(font)
+        tw, th = metrics.horizontalAdvance(text) + 12, metrics.height() + 6
+        tag = QRectF(box.x() - 1, box.y() - th - 2, tw, th)
+        if tag.top() < 0:  # no room above the face: put the tag inside the box
+            tag.moveTop(box.y() + 2)
+        p.setPen(Qt.PenStyle.NoPen)
+        p.setBrush(colour if strong else QColor(20, 26, 30, 200))
+        p.drawRoundedRect(tag, 3, 3)
+        p.setFont(font)
+        p.setPen(QColor("#0B1A12") if strong else QColor("white"))
+        p.drawText(tag, Qt.AlignmentFlag.AlignCenter, text)
+
+    def _banner(self, p: QPainter, text: str) -> None:
+        metrics = QFontMetrics(self.font())
+        r = self.image_rect()
+        box = QRectF(r.x() + 10, r.y() + 10, metrics.horizontalAdvance(text) + 16,
+                     metrics.height() + 8)
+        p.setPen(Qt.PenStyle.NoPen)
+        p.setBrush(QColor(20, 26, 30, 190))
+        p.drawRoundedRect(box, 4, 4)
+        p.setPen(QColor("#E8EEF2"))
+        p.drawText(box, Qt.AlignmentFlag.AlignCenter, text)

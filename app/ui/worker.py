@@ -1,0 +1,271 @@
+"""Capture, analysis and playback in a worker thread (BORIS-style QObject moved to a QThread).
+
+The GUI never waits on decoding or inference. It talks to the worker through a lock-protected
+command queue (`play`, `pause`, `seek`, `step`, `select_patient_at`, `stop`: plain methods, safe
+to call from any thread) and hears back through queued signals carrying immutable packets.
+The worker's loop blocks on that queue while paused, so a paused worker costs no CPU.
+
+Caching: every FrameResult is kept by frame index (`ResultCache`). Playing through, seeking back
+or stepping into frames already analysed only decodes them for display and re-sends the stored
+result; the analyzer runs only for frames never analysed. A paused seek to an unanalysed frame
+shows the picture without analysing it (one isolated frame would be analysed without tracking
+context and then cached for good); playing from there analyses it. When analysis resumes at an
+earlier time than it last ran, the analyzer is reset (its tracker expects time to move forward).
+Recordings are paced to their own timestamps (`speed` x real time); when analysis is slower than
+that, playback slows down instead of skipping frames, so no frame goes unanalysed.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+
+from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
+
+from app.core.analyzer import Analyzer
+from app.core.errors import CoreError
+from app.core.results import FrameResult
+from app.core.sources import Frame
+
+from .frame_packet import FramePacket, ResultCache, to_qimage
+from .readers import SourceInfo, make_reader
+
+
+class AnalysisWorker(QObject):
+    sigOpened = Signal(object)  # SourceInfo
+    sigFrame = Signal(object)  # FramePacket
+    sigPlaying = Signal(bool)
+    sigPatientSelected = Signal(object)  # track id, or None when no face was at the click
+    sigError = Signal(str)
+    sigFinished = Signal()
+
+    def __init__(self, analyzer: Analyzer, source, *, autostart: bool = True,
+                 start_paused: bool = False, speed: float = 1.0, cached=(),
+                 display_max_width: int = 1280):
+        """`source`: a core Source or a spec to open here. `autostart=False`: open, announce
+        `sigOpened`, then wait for `activate()`. `cached`: FrameResults analysed earlier (a
+        reopened session): shown again, never recomputed. `start_paused`: show the first frame
+        and wait for play."""
+        super().__init__()
+        self._analyzer, self._spec = analyzer, source
+        self._autostart, self._start_paused = autostart, start_paused
+        self.speed, self._max_w = speed, display_max_width
+        self._cache = ResultCache(cached)
+        self._commands: queue.Queue = queue.Queue()
+        self._reader = None
+        self.info: SourceInfo | None = None
+        self.playing = False
+        self._stopping = False
+        self._current: Frame | None = None  # the frame on screen
+        self._held: Frame | None = None  # read but not shown yet (paused while pacing)
+        self._pending_seek: float | None = None
+        self._pending_step = 0
+        self._anchor: tuple[float, float] | None = None  # (wall clock, media time) of pacing
+        self._last_analysed: tuple[int, float] | None = None  # (index, time) fed to analyzer
+        self._at_end = False
+        self.analysed_count = 0  # frames analysed by this worker (not from the cache)
+        self.analysis_threads: set[int] = set()  # thread idents that ran the analyzer
+
+    # -- commands: any thread ------------------------------------------------------------
+    def activate(self) -> None:
+        self._commands.put(("activate",))
+
+    def play(self) -> None:
+        self._commands.put(("play",))
+
+    def pause(self) -> None:
+        self._commands.put(("pause",))
+
+    def toggle_play(self) -> None:
+        self._commands.put(("toggle",))
+
+    def seek(self, time_s: float) -> None:
+        self._commands.put(("seek", float(time_s)))
+
+    def step(self, frames: int) -> None:
+        self._commands.put(("step", int(frames)))
+
+    def select_patient_at(self, x: float, y: float) -> None:
+        self._commands.put(("select", float(x), float(y)))
+
+    def stop(self) -> None:
+        self._commands.put(("stop",))
+
+    # -- the loop: worker thread ---------------------------------------------------------
+    @Slot()
+    def run(self) -> None:
+        try:
+            self._run()
+        except CoreError as exc:
+            self.sigError.emit(str(exc))
+        except Exception as exc:  # never let the thread die silently
+            self.sigError.emit(f"analysis stopped: {type(exc).__name__}: {exc}")
+        finally:
+            if self._reader is not None:
+                self._reader.close()
+            self.sigFinished.emit()
+
+    def _run(self) -> None:
+        self._reader = make_reader(self._spec)
+        self.info = self._reader.info
+        self.sigOpened.emit(self.info)
+        while not self._autostart and not self._stopping:  # wait until the GUI switches over
+            self._handle(self._commands.get())
+        self._analyzer.reset(still=self.info.kind == "image")
+        if self._start_paused and self.info.seekable:
+            self._goto(0, analyse=False)
+        else:
+            self._set_playing(not self._stopping)
+        while not self._stopping:
+            self._drain(block=not self.playing)
+            if self._stopping:
+                break
+            if self._pending_seek is not None:
+                self._do_seek()
+            elif self._pending_step:
+                self._do_step()
+            elif self.playing:
+                self._play_one()
+
+    def _drain(self, block: bool) -> None:
+        try:
+            self._handle(self._commands.get(timeout=0.5) if block else self._commands.get_nowait())
+            while True:
+                self._handle(self._commands.get_nowait())
+        except queue.Empty:
+            pass
+
+    def _handle(self, cmd: tuple) -> None:
+        name = cmd[0]
+        if name == "stop":
+            self._stopping = True
+        elif name == "activate":
+            self._autostart = True
+        elif name == "select":
+            self.sigPatientSelected.emit(self._analyzer.select_patient_at(cmd[1], cmd[2]))
+        elif self.info is None or not self._autostart:
+            return  # playback commands before the GUI switched to this worker
+        elif name in ("play", "pause", "toggle"):
+            self._set_playing(not self.playing if name == "toggle" else name == "play")
+        elif name == "seek" and self.info.seekable:
+            self._pending_seek, self._pending_step = cmd[1], 0
+        elif name == "step" and self.info.seekable:
+            self._set_playing(False)
+            self._pending_step += cmd[1]
+
+    def _set_playing(self, playing: bool) -> None:
+        if playing and self._at_end and self.info.seekable:
+            self._pending_seek = 0.0  # play at the end starts over
+        if playing and self._current is not None and self._cache.get(self._current.index) is None:
+            self._held = self._current  # shown unanalysed (paused seek): analyse it first
+        self._anchor = None
+        if playing != self.playing:
+            self.playing = playing
+            self.sigPlaying.emit(playing)
+
+    def _play_one(self) -> None:
+        frame, self._held = self._held, None
+        frame = frame or self._read()
+        if frame is None:
+            self._at_end = True
+            self._set_playing(False)
+            return
+        if self._wait_until_due(frame.time_s):
+            self._show(frame, analyse=True)
+        elif not self._stopping and self._pending_seek is None and not self._pending_step:
+            self._held = frame  # paused while waiting: show it when playing resumes
+
+    def _wait_until_due(self, time_s: float) -> bool:
+        """Pace a recording to its timestamps; False if a command interrupted the wait."""
+        if self.info.live:
+            return True
+        now = time.monotonic()
+        if self._anchor is None:
+            self._anchor = (now, time_s)
+        due = self._anchor[0] + (time_s - self._anchor[1]) / max(self.speed, 1e-3)
+        if now - due > 0.25:  # analysis fell behind: re-anchor instead of skipping frames
+            self._anchor = (now, time_s)
+        while (left := due - time.monotonic()) > 0:
+            try:
+                self._handle(self._commands.get(timeout=left))
+            except queue.Empty:
+                break
+            if self._stopping or not self.playing or self._pending_seek is not None \
+                    or self._pending_step:
+                return False
+        return True
+
+    def _do_seek(self) -> None:
+        fps = self.info.fps or 30.0
+        index = max(round(self._pending_seek * fps), 0)
+        if self.info.frame_count:  # unknown count: _goto backs off from past the end
+            index = min(index, self.info.frame_count - 1)
+        self._pending_seek, self._anchor = None, None
+        self._goto(index, analyse=self.playing)
+
+    def _do_step(self) -> None:
+        base = self._current.index if self._current is not None else -1
+        index = max(0, base + self._pending_step)
+        self._pending_step = 0
+        continues = self._last_analysed is not None and index == self._last_analysed[0] + 1
+        self._goto(index, analyse=continues)
+
+    def _goto(self, index: int, analyse: bool) -> None:
+        self._held, self._at_end = None, False
+        for i in range(index, max(index - 8, -1), -1):  # frame counts are estimates: back off
+            self._reader.seek(i)
+            frame = self._read()
+            if frame is not None:
+                self._show(frame, analyse)
+                return
+        self._at_end = True
+        self._set_playing(False)
+
+    def _read(self) -> Frame | None:
+        try:
+            return self._reader.read()
+        except CoreError as exc:  # truncated file, camera unplugged: keep what we have
+            self.sigError.emit(str(exc))
+            return None
+
+    def _show(self, frame: Frame, analyse: bool) -> None:
+        result, fresh = self._cache.get(frame.index), False
+        if result is None and analyse:
+            result, fresh = self._analyse(frame), True
+        h, w = frame.image.shape[:2]
+        self._current = frame
+        self.sigFrame.emit(FramePacket(frame.index, frame.time_s, to_qimage(frame.image,
+                                       self._max_w), (w, h), result, fresh))
+
+    def _analyse(self, frame: Frame) -> FrameResult:
+        if self._last_analysed is not None and frame.time_s < self._last_analysed[1]:
+            self._analyzer.reset(still=self.info.kind == "image")
+        self.analysis_threads.add(threading.get_ident())
+        result = self._analyzer.process(frame.image, frame.index, frame.time_s)
+        self._cache.put(result)
+        self._last_analysed = (frame.index, frame.time_s)
+        self.analysed_count += 1
+        return result
+
+
+def start_in_thread(worker: AnalysisWorker, parent: QObject | None = None) -> QThread:
+    """Move `worker` to a new thread and run it; the thread quits when the worker finishes."""
+    thread = QThread(parent)
+    thread.setObjectName("fer-analysis")
+    worker.moveToThread(thread)
+    thread.started.connect(worker.run)
+    # Direct: quit() is thread-safe, and the GUI thread may be blocked in wait() meanwhile.
+    worker.sigFinished.connect(thread.quit, Qt.ConnectionType.DirectConnection)
+    thread.start()
+    return thread
+
+
+def stop_thread(worker: AnalysisWorker, thread: QThread, timeout_ms: int = 10_000) -> bool:
+    """Ask the worker to stop and wait for its thread (a stalled stream read times out in 5 s)."""
+    worker.stop()
+    thread.quit()
+    if thread.wait(timeout_ms):
+        return True
+    thread.terminate()  # last resort, so the process never aborts on a running QThread
+    return thread.wait(2000)

@@ -1,0 +1,99 @@
+"""Starting, switching sources, and errors: one line on the command line, a message in the GUI."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+from PySide6.QtWidgets import QMessageBox
+
+
+def test_bad_model_on_command_line_is_one_line_and_exit_2(tmp_path, capsys, demo_clip):
+    from app.ui.main import main
+
+    code = main(["--model", str(tmp_path / "missing.onnx"), "--source", str(demo_clip)])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.startswith("fer-companion: error: model not found")
+    assert err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_bad_source_on_command_line_is_one_line_and_exit_2(tmp_path, capsys, ui_model):
+    from app.ui.main import main
+
+    code = main(["--model", str(ui_model), "--source", str(tmp_path / "nope.mp4")])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err == f"fer-companion: error: {tmp_path / 'nope.mp4'}: no such file\n"
+
+
+def test_without_a_camera_the_app_starts_on_the_demo_clip(monkeypatch):
+    from app.ui import startup
+
+    monkeypatch.setattr(startup, "probe_camera", lambda index: False)
+    source = startup.initial_source(None)
+    try:
+        assert source.name == "demo.mp4" and source.kind == "file"
+    finally:
+        source.close()
+
+
+def test_main_runs_the_window_and_saves_a_screenshot(qapp, tmp_path, ui_model, demo_clip):
+    from app.ui.main import main
+
+    shot = tmp_path / "shot.png"
+    code = main(["--model", str(ui_model), "--source", str(demo_clip), "--device", "cpu",
+                 "--quit-after", "1", "--screenshot", str(shot)])
+    assert code == 0
+    assert shot.stat().st_size > 10_000
+
+
+def test_opening_a_bad_source_in_the_gui_keeps_the_session(window, qtbot, monkeypatch,
+                                                           tmp_path):
+    shown: list[str] = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda parent, title, text: shown.append(text))
+    worker = window.worker
+    window.open_source(str(tmp_path / "missing.mp4"))
+    qtbot.waitUntil(lambda: bool(shown), timeout=10_000)
+    assert "no such file" in shown[0]
+    assert window.worker is worker and window.worker_thread.isRunning()
+    assert window.model.info.name == "demo.mp4"
+
+
+def test_opening_another_source_switches_worker_and_session(window, qtbot, tmp_path):
+    still = tmp_path / "still.png"
+    cv2.imwrite(str(still), np.full((120, 160, 3), 128, np.uint8))
+    window.notes.begin_note(0.5)
+    old_thread = window.worker_thread
+    window.open_source(str(still))
+    qtbot.waitUntil(lambda: window.model.info.kind == "image", timeout=10_000)
+    assert old_thread.isFinished()
+    assert window.notes.count() == 0  # a new session
+    qtbot.waitUntil(lambda: window.video.packet is not None
+                    and window.video.packet.frame_size == (160, 120), timeout=10_000)
+    assert window.video.packet.result is not None  # a still image is analysed at once
+    assert not window.transport.slider.isVisibleTo(window)
+
+
+def test_source_dialog_lists_probed_cameras_and_takes_a_url(qtbot):
+    from app.ui.source_dialog import SourceDialog
+
+    dialog = SourceDialog(probe=lambda: [0, 2])
+    qtbot.addWidget(dialog)
+    qtbot.waitUntil(lambda: dialog.cameras.count() == 2, timeout=5000)
+    dialog.tabs.setCurrentIndex(0)
+    assert dialog.spec() == 0
+    dialog.tabs.setCurrentIndex(2)
+    dialog.url.setText(" rtsp://room-3.local/stream ")
+    assert dialog.spec() == "rtsp://room-3.local/stream"
+    dialog.tabs.setCurrentIndex(1)
+    assert dialog.spec() is None
+
+
+def test_help_dialog_lists_the_shortcuts(window, qtbot):
+    dialog = window.show_help()
+    qtbot.addWidget(dialog)
+    rows = {dialog.table.item(r, 0).text(): dialog.table.item(r, 1).text()
+            for r in range(dialog.table.rowCount())}
+    assert rows["Play / pause"] == "Space"
+    assert rows["New note at current time"] == "Ctrl+N  or  N"
+    assert rows["Back 5 s"] == "Left"
