@@ -27,6 +27,14 @@ test: $(VENV)/.dev
 	$(BIN)/lint-imports
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
+# One-folder desktop bundle in dist/fer-companion, then its offscreen smoke test.
+bundle: $(VENV)/.app
+	$(BIN)/pip install --quiet ".[bundle]"
+	$(BIN)/pyinstaller --noconfirm --clean --log-level WARN --distpath dist \
+		--workpath build/pyinstaller packaging/fer-companion.spec
+	QT_QPA_PLATFORM=offscreen dist/fer-companion/fer-companion --self-test
+	du -sh dist/fer-companion
+
 lint: $(VENV)/.dev
 	$(BIN)/ruff check app training tests benchmarks
 

@@ -36,6 +36,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="save a picture of the window when --quit-after elapses")
     p.add_argument("--quit-after", metavar="SECONDS", type=float,
                    help="close the app after this many seconds (demos, screenshots)")
+    p.add_argument("--self-test", action="store_true",
+                   help="check the model, Qt and the demo clip without a window; exit 0 if fine")
     return p
 
 
@@ -60,6 +62,10 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.speed <= 0:
         return _error("--speed must be > 0")
+    if args.self_test:
+        from .self_test import run_self_test
+
+        return run_self_test(args.model, args.device)
     from app.core.analyzer import Analyzer
     from app.core.session_store import check_patient_code
     from app.core.sources import quiet_native_logs
