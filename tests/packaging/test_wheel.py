@@ -1,0 +1,47 @@
+"""The wheel carries the shipped model and the demo clip, and an installed copy finds them."""
+
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+pytest.importorskip("build", reason="the 'build' package is not installed (pip install .[dev])")
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("dist")
+    subprocess.run(
+        [sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(out),
+         str(REPO)],
+        check=True, capture_output=True, text=True,
+    )
+    (whl,) = out.glob("fer_companion-*.whl")
+    return whl
+
+
+def test_wheel_holds_model_assets_and_scripts(wheel):
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for required in ("app/models/fer_cnn.onnx", "app/models/metrics.json",
+                     "app/assets/demo.mp4", "app/core/analyzer.py", "app/ui/main.py"):
+        assert required in names, required
+    entry = next(n for n in names if n.endswith("entry_points.txt"))
+    scripts = zipfile.ZipFile(wheel).read(entry).decode()
+    for script in ("fer-companion = app.ui.main:main", "fer-analyze = app.core.cli:main",
+                   "fer-train = training.cli:main"):
+        assert script in scripts
+
+
+def test_installed_copy_finds_the_model_without_a_checkout(wheel, tmp_path):
+    # Unpack the wheel's `app` package alone and import it from there, away from the repo.
+    with zipfile.ZipFile(wheel) as zf:
+        zf.extractall(tmp_path / "site", [n for n in zf.namelist() if n.startswith("app/")])
+    code = ("from app.core.paths import default_model_path as d; p = d(); "
+            "print(p); assert p.is_file(), p")
+    res = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True,
+                         text=True, env={"PYTHONPATH": str(tmp_path / "site"), "PATH": ""})
+    assert res.returncode == 0, res.stderr
+    assert str(tmp_path / "site" / "app" / "models" / "fer_cnn.onnx") in res.stdout
