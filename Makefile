@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet --upgrade pip setuptools wheel
 
 # The app alone: no TensorFlow.
 $(VENV)/.app: pyproject.toml | $(BIN)/python

@@ -9,6 +9,8 @@ is believed. The outcome is one line for the user (`ProviderInfo.__str__`).
 
 from __future__ import annotations
 
+import io
+from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -76,9 +78,13 @@ def _probe_gpu(path: Path, threads: int) -> tuple[ort.InferenceSession | None, s
         for provider in listed:
             short = provider.removesuffix("ExecutionProvider")
             try:
-                sess = ort.InferenceSession(
-                    str(path), _options(threads, provider), providers=[provider, CPU]
-                )
+                # onnxruntime's Python layer print()s an "EP Error" banner when a provider
+                # fails and it falls back (TensorRT without its libraries): keep it off the
+                # user's console; the outcome is reported in one line below.
+                with redirect_stdout(io.StringIO()), redirect_stderr(io.StringIO()):
+                    sess = ort.InferenceSession(
+                        str(path), _options(threads, provider), providers=[provider, CPU]
+                    )
             except Exception:
                 failures.append(f"{short} listed but failed to start")
                 continue
