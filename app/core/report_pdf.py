@@ -16,7 +16,6 @@ from __future__ import annotations
 import contextlib
 import io
 import os
-import re
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -41,6 +40,7 @@ from .report_data import (
 )
 from .report_style import MUTED, make_table, styles
 from .results import Box
+from .sources import source_label
 from .timeline_figure import class_color, timeline_png
 
 DISCLAIMER = (
@@ -108,7 +108,8 @@ def _story(data: ReportData, st: dict, width: float, snapshot: Snapshot | None,
         model += f", version {m.model_version}"
     facts = [("Patient code", m.patient_code or "not given"), ("Date", _date(m.started_at)),
              ("Clinician", m.clinician or "not given"), ("Duration", fmt_time(data.duration_s)),
-             ("Source", _redact(m.source) or "unknown"), ("Frames", f"{len(data.frames):,}{faces}"),
+             ("Source", source_label(m.source) or "unknown"),
+             ("Frames", f"{len(data.frames):,}{faces}"),
              ("Model", model), ("Inference", m.provider or "not recorded")]
     rows = [[p(f"<b>{a}</b>", st["small"]), p(escape(b), st["body"]),
              p(f"<b>{c}</b>", st["small"]), p(escape(d), st["body"])]
@@ -240,11 +241,6 @@ def _swatch(label: str, classes: Sequence[str]) -> str:
 def _text(text: str) -> str:
     """Paragraph markup for plain note text: escaped, line breaks kept."""
     return escape(text).replace("\n", "<br/>")
-
-
-def _redact(source: str) -> str:
-    """A stream URL without its user:password@ part."""
-    return re.sub(r"//[^/@\s]+@", "//", source)
 
 
 def _first_line(exc: BaseException) -> str:

@@ -62,6 +62,15 @@ def _redact(url: str) -> str:
     return f"{head}{sep}{cred.split(':')[0]}:***@{host}" if at and ":" in cred else url
 
 
+def source_label(source: str) -> str:
+    """How a source is shown in reports: a URL without credentials, a file by its name only
+    (the folders above it may carry a patient's name)."""
+    if "://" in source:
+        head, _, rest = source.partition("://")
+        return f"{head}://{rest.rpartition('@')[2]}"
+    return Path(source).name if source else source
+
+
 def _bmff_truncated(path: Path) -> bool:
     """True if an MP4/MOV top-level box claims bytes past the end of the file."""
     size = path.stat().st_size

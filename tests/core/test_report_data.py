@@ -61,3 +61,11 @@ def test_blur_hides_faces_and_nothing_else():
     gray = blur_faces(image[:, :, 0], [(40, 30, 40, 40)])
     assert gray.shape == (120, 160)
     assert np.array_equal(blur_faces(image, []), image)
+
+
+def test_source_label_hides_credentials_and_folders():
+    from app.core.sources import source_label
+
+    assert source_label("rtsp://user:secret@cam.local/live") == "rtsp://cam.local/live"
+    assert source_label("/home/dr/Patients/Jane Doe/session.mp4") == "session.mp4"
+    assert source_label("0") == "0"
