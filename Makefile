@@ -29,7 +29,7 @@ test: $(VENV)/.dev
 
 # One-folder desktop bundle in dist/fer-companion, then its offscreen smoke test.
 bundle: $(VENV)/.app
-	$(BIN)/pip install --quiet ".[bundle]"
+	$(BIN)/pip install --quiet -e ".[bundle]"
 	$(BIN)/pyinstaller --noconfirm --clean --log-level WARN --distpath dist \
 		--workpath build/pyinstaller packaging/fer-companion.spec
 	QT_QPA_PLATFORM=offscreen dist/fer-companion/fer-companion --self-test
