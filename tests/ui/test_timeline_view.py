@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 
 
@@ -20,7 +18,8 @@ def long_live_session(n: int):
     return model
 
 
-def test_long_sessions_redraw_fast_with_clipping_and_peak_downsampling(qtbot):
+def test_long_sessions_draw_few_points_with_clipping_and_peak_downsampling(qtbot):
+    # How fast that is, is measured by benchmarks/bench_timeline.py, not asserted here.
     from app.ui.timeline import TimelineView
 
     model = long_live_session(30_000)  # 17 min at 30 frames/s, random: a worst case to draw
@@ -33,14 +32,11 @@ def test_long_sessions_redraw_fast_with_clipping_and_peak_downsampling(qtbot):
         view.window_box.setCurrentIndex(window)
         view._follow_again()
         model.set_position(model.buffer.last_time())
-        start = time.perf_counter()
         model.buffer.version += 1
         view._refresh()
         view.plot.viewport().repaint()
-        elapsed = time.perf_counter() - start
         shown = len(view._curves[0].curve.xData)
         assert shown < most, "clip-to-view / peak downsampling not in effect"
-        assert elapsed < 1.0, f"redraw took {elapsed:.2f} s"
     assert view._curves == curves  # created once
 
 
