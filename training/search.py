@@ -106,22 +106,12 @@ def run_search(
             max_evals=max_evals, trials=trials,
             rstate=np.random.default_rng(seed), trials_save_file=str(trials_file),
             show_progressbar=False,
-            points_to_evaluate=None if trials.trials else [_defaults()],
         )
     best = _best_hparams(trials, width)
     (workdir / "best_params.json").write_text(json.dumps(best.to_dict(), indent=2))
     log.info("search: best val_acc %.4f with %s",
              1 - min(t["result"]["loss"] for t in trials.trials), json.dumps(best.to_dict()))
     return best, trials
-
-
-def _defaults() -> dict:
-    d = HParams()
-    return {
-        "learning_rate": d.learning_rate, "dropout": d.dropout, "weight_decay": d.weight_decay,
-        "label_smoothing": d.label_smoothing, "mixup": d.mixup,
-        "batch_size": BATCH_CHOICES.index(d.batch_size),
-    }
 
 
 def search_summary(trials: Trials) -> list[dict]:
