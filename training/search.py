@@ -20,15 +20,15 @@ from training.model import HParams
 
 log = logging.getLogger("fer-train")
 
+BATCH_CHOICES = [64, 128]
 SPACE = {
     "learning_rate": hp.loguniform("learning_rate", math.log(3e-4), math.log(6e-3)),
     "dropout": hp.uniform("dropout", 0.2, 0.55),
     "weight_decay": hp.loguniform("weight_decay", math.log(1e-5), math.log(5e-3)),
     "label_smoothing": hp.uniform("label_smoothing", 0.0, 0.2),
     "mixup": hp.uniform("mixup", 0.0, 0.5),
-    "batch_size": hp.choice("batch_size", [64, 128]),
+    "batch_size": hp.choice("batch_size", BATCH_CHOICES),
 }
-BATCH_CHOICES = [64, 128]
 # A session affords ~10 trials, not TPE's default 20 random ones: start modelling sooner.
 N_STARTUP = 4
 
