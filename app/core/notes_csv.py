@@ -14,6 +14,11 @@ or tab separated (spreadsheets in many locales write `;`), UTF-8 with or without
 seconds (`12.5`) or `mm:ss` / `h:mm:ss` (`1:02:03.5`). Bad input raises `NotesCsvError` naming
 the file and line: a time that is not a number, negative, NaN or infinite; a missing column; a
 `perceived` value that is not one of the model's classes or `other`.
+
+Free text is guarded against spreadsheet formula injection: a note that starts with `=`, `+`,
+`-`, `@`, a tab or a carriage return is written with a leading `'` (Excel, LibreOffice and
+Sheets then show it as text instead of running it), and the reader drops that `'` again, so a
+note survives a round trip unchanged.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ from .results import FrameResult
 
 COLUMNS = ("time_s", "text", "perceived", "model_label")
 REQUIRED = ("time_s", "text")
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 class NotesCsvError(CoreError):
@@ -43,6 +49,16 @@ def label_at(frames: Sequence[FrameResult], time_s: float) -> str | None:
     return frames[i].label if i >= 0 else None
 
 
+def escape_formula(text: str) -> str:
+    """Text a spreadsheet shows as text: `'` before a cell it would read as a formula."""
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
+def unescape_formula(text: str) -> str:
+    """The inverse of `escape_formula`."""
+    return text[1:] if text.startswith("'") and text[1:].startswith(FORMULA_START) else text
+
+
 def write_notes_csv(path: str | Path, notes: Sequence[Note],
                     frames: Sequence[FrameResult]) -> Path:
     """Write the notes CSV; an unwritable path raises ExportError (nothing else is touched)."""
@@ -52,7 +68,7 @@ def write_notes_csv(path: str | Path, notes: Sequence[Note],
             w = csv.writer(f)
             w.writerow(COLUMNS)
             for n in sorted(notes, key=lambda n: n.time_s):
-                w.writerow([f"{n.time_s:.3f}", n.text, n.perceived or "",
+                w.writerow([f"{n.time_s:.3f}", escape_formula(n.text), n.perceived or "",
                             label_at(frames, n.time_s) or ""])
     except OSError as exc:
         raise ExportError(f"cannot write the notes CSV {path}: {exc.strerror or exc}") from None
@@ -101,7 +117,7 @@ def _note(cells: list[str], col: dict[str, int], allowed: Sequence[str], where: 
     if perceived is not None and perceived not in allowed:
         raise NotesCsvError(f"{where}: perceived {perceived!r} is not one of "
                             f"{', '.join(allowed)} (or empty)")
-    return Note(parse_time(cell("time_s"), where), cell("text"), perceived)
+    return Note(parse_time(cell("time_s"), where), unescape_formula(cell("text")), perceived)
 
 
 def parse_time(text: str, where: str = "") -> float:

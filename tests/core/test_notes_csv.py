@@ -93,3 +93,14 @@ def test_unreadable_files(tmp_path):
     path.write_bytes("time_s,text\n1,caf\xe9\n".encode("latin-1"))
     with pytest.raises(NotesCsvError, match="UTF-8"):
         read_notes_csv(path)
+
+
+def test_formula_like_notes_are_text_in_a_spreadsheet_and_round_trip(tmp_path):
+    texts = ["=HYPERLINK(\"http://x\")", "+1 smile", "-looks away", "@sum", "plain", "'quoted"]
+    notes = [Note(float(i), t, None) for i, t in enumerate(texts)]
+    path = write_notes_csv(tmp_path / "n.csv", notes, [])
+    with path.open(newline="", encoding="utf-8") as f:
+        cells = [row[1] for row in csv.reader(f)][1:]
+    assert cells == ["'=HYPERLINK(\"http://x\")", "'+1 smile", "'-looks away", "'@sum", "plain",
+                     "'quoted"]
+    assert [n.text for n in read_notes_csv(path)] == texts
