@@ -47,6 +47,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--precision", choices=["auto", "bf16", "fp32"], default="auto",
                    help="auto: bf16 mixed precision where the CPU has bf16 instructions")
+    p.add_argument("--flip-tta", choices=["off", "auto", "on"], default="off",
+                   help="average each face with its mirror image inside the exported graph; it "
+                        "doubles the app's inference cost, so off by default (auto: on if it "
+                        "helps on the validation split)")
     p.add_argument("--resume", action="store_true", help="continue an interrupted run")
     return p
 
@@ -160,7 +164,7 @@ def run(args: argparse.Namespace) -> int:
 
     acc_plain = evaluate_accuracy(res.model, val)
     acc_flip = evaluate_accuracy(res.model, val, flip=True)
-    use_flip = acc_flip > acc_plain
+    use_flip = args.flip_tta == "on" or (args.flip_tta == "auto" and acc_flip > acc_plain)
     log.info("validation accuracy %.4f plain, %.4f with flip -> flip %s",
              acc_plain, acc_flip, "on" if use_flip else "off")
     test_probs = predict(res.model, test, flip=use_flip)
@@ -187,7 +191,7 @@ def run(args: argparse.Namespace) -> int:
         "model_file": MODEL_FILE, "date": date, "classes": list(classes), "seed": args.seed,
         "precision": "mixed_bfloat16" if bf16 else "float32", "hparams": hp.to_dict(),
         "params": int(res.model.count_params()),
-        "flip_tta": use_flip,
+        "flip_tta": use_flip, "flip_tta_mode": args.flip_tta,
         "data": {"csv": csv_path.name, "train": len(train), "val": len(val), "test": len(test),
                  "val_fraction": args.val_fraction, "counts": train.counts()},
         "search": search_info,

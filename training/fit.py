@@ -16,6 +16,8 @@ from training.data import Dataset
 from training.model import HParams, make_core
 from training.pipeline import eval_dataset, train_dataset
 
+DONE_FILE = "done.json"  # written when a fit ends; its presence means "reload, don't train"
+
 log = logging.getLogger("fer-train")
 
 
@@ -114,7 +116,9 @@ def fit(
     """Train `hp` for `epochs`; keep the weights of the best validation epoch.
 
     With `workdir`, the run backs up every epoch and resumes from there when started again
-    (a session cut off mid-fit loses at most one epoch).
+    (a session cut off mid-fit loses at most one epoch). A finished fit leaves `done.json`
+    (Keras deletes its backup at the end), so starting it again reloads the best weights
+    instead of training anew.
     """
     keras.utils.set_random_seed(seed)
     k = len(train.classes)
@@ -129,6 +133,12 @@ def fit(
         workdir.mkdir(parents=True, exist_ok=True)
         best = BestCheckpoint(workdir)
         best_path = best.weights
+        done = workdir / DONE_FILE
+        if done.exists() and best_path.exists():
+            info = json.loads(done.read_text())
+            model.load_weights(str(best_path))
+            return FitResult(model, info["best_val_accuracy"], info["epochs_run"],
+                             info["images_per_s"], info["seconds"], {})
         # Restore first so the best-checkpoint callback sees the resumed epoch numbers.
         callbacks = [keras.callbacks.BackupAndRestore(str(workdir / "backup")), best, progress]
     if patience:
@@ -153,7 +163,12 @@ def fit(
     best = float(np.max(val_acc)) if val_acc else float("nan")
     if best_path is not None and best_path.exists():
         best = float(evaluate_accuracy(model, val))
-    return FitResult(model, best, len(val_acc), progress.images_per_s, seconds, history.history)
+    result = FitResult(model, best, len(val_acc), progress.images_per_s, seconds, history.history)
+    if workdir is not None:
+        (workdir / DONE_FILE).write_text(json.dumps({
+            "best_val_accuracy": best, "epochs_run": result.epochs_run,
+            "images_per_s": result.images_per_s, "seconds": seconds}))
+    return result
 
 
 def predict(model: keras.Model, ds: Dataset, flip: bool = False) -> np.ndarray:

@@ -18,7 +18,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from .classifier import EmotionClassifier
+from .classifier import CLASSIFY_THREADS, EmotionClassifier
 from .detector import HaarDetector
 from .preprocess import face_batch
 from .providers import ProviderInfo
@@ -67,7 +67,7 @@ class Analyzer:
         *,
         device: str = "auto",
         smooth_s: float = 0.0,
-        threads: int = 1,
+        threads: int = CLASSIFY_THREADS,
         classifier: EmotionClassifier | None = None,
         config: AnalyzerConfig | None = None,
     ):

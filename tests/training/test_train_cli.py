@@ -39,6 +39,7 @@ def test_artefacts_and_contract(trained):
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["export"]["parity_max_abs_diff"] <= 1e-4
     assert len(metrics["search"]["trials"]) == 2
+    assert metrics["flip_tta"] is False and meta["flip_tta"] == "false"  # off by default: 2x cost
     assert metrics["test"]["n"] == 32  # 40 PublicTest rows minus the 8 angry ones
     assert (work / "search" / "best_params.json").exists()
     assert "trial 2/2" in (work / "train.log").read_text()
@@ -46,14 +47,19 @@ def test_artefacts_and_contract(trained):
     assert f"{100 * metrics['test']['accuracy']:.1f} %" in card and "not a diagnosis" in card
 
 
-def test_resume_skips_finished_trials(trained):
+def test_resume_skips_finished_trials_and_can_turn_on_the_flip(trained):
     csv, out, work = trained
     rc = main([str(csv), "--max-evals", "2", "--search-epochs", "1", "--epochs", "1",
-               "--out", str(out), "--workdir", str(work), "--precision", "fp32", "--resume"])
+               "--out", str(out), "--workdir", str(work), "--precision", "fp32", "--resume",
+               "--flip-tta", "on"])
     assert rc == 0
     log = (work / "train.log").read_text()
     assert "resuming with 2 finished trial(s)" in log
     assert log.count("trial 1/2 epoch") == 1  # no trial trained twice
+    assert log.count("final epoch 1/1") == 1  # nor the finished final fit
+    assert json.loads((out / "metrics.json").read_text())["flip_tta"] is True
+    sess = ort.InferenceSession(str(out / "fer_cnn.onnx"), providers=["CPUExecutionProvider"])
+    assert sess.get_modelmeta().custom_metadata_map["flip_tta"] == "true"
 
 
 def test_export_parity_against_keras(tmp_path):
