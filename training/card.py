@@ -46,7 +46,7 @@ without a clinician's judgement.
 - output `float32 [N, {len(classes)}]`: softmax probabilities, classes in this order:
   `{','.join(classes)}` (ONNX metadata `classes`)
 - test-time horizontal-flip averaging inside the graph: **{'yes' if m['flip_tta'] else 'no'}**
-  (`--flip-tta {m.get('flip_tta_mode', 'auto')}`; validation split: {_pct(m['validation']['accuracy_plain'])} plain vs
+  (`--flip-tta {m['flip_tta_mode']}`; validation split: {_pct(m['validation']['accuracy_plain'])} plain vs
   {_pct(m['validation']['accuracy_flip'])} with flip, which doubles the inference cost)
 - ONNX/Keras parity on {m['export']['parity_images']} real images: max |Δ| = {m['export']['parity_max_abs_diff']:.1e}
 

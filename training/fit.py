@@ -17,6 +17,7 @@ from training.model import HParams, make_core
 from training.pipeline import eval_dataset, train_dataset
 
 DONE_FILE = "done.json"  # written when a fit ends; its presence means "reload, don't train"
+FIT_SUMMARY = ("best_val_accuracy", "epochs_run", "images_per_s", "seconds")  # what done.json keeps
 
 log = logging.getLogger("fer-train")
 
@@ -121,8 +122,11 @@ def fit(
     instead of training anew.
     """
     keras.utils.set_random_seed(seed)
-    k = len(train.classes)
-    model = make_core(hp, k)
+    model = make_core(hp, len(train.classes))
+    checkpoint = BestCheckpoint(workdir) if workdir is not None else None
+    if checkpoint is not None and (workdir / DONE_FILE).exists() and checkpoint.weights.exists():
+        model.load_weights(str(checkpoint.weights))
+        return FitResult(model, history={}, **json.loads((workdir / DONE_FILE).read_text()))
     batch = min(hp.batch_size, len(train))  # tiny data sets (tests) still train
     steps = len(train) // batch
     compile_model(model, hp, steps, epochs)
@@ -131,16 +135,10 @@ def fit(
     best_path = None
     if workdir is not None:
         workdir.mkdir(parents=True, exist_ok=True)
-        best = BestCheckpoint(workdir)
-        best_path = best.weights
-        done = workdir / DONE_FILE
-        if done.exists() and best_path.exists():
-            info = json.loads(done.read_text())
-            model.load_weights(str(best_path))
-            return FitResult(model, info["best_val_accuracy"], info["epochs_run"],
-                             info["images_per_s"], info["seconds"], {})
+        best_path = checkpoint.weights
         # Restore first so the best-checkpoint callback sees the resumed epoch numbers.
-        callbacks = [keras.callbacks.BackupAndRestore(str(workdir / "backup")), best, progress]
+        restore = keras.callbacks.BackupAndRestore(str(workdir / "backup"))
+        callbacks = [restore, checkpoint, progress]
     if patience:
         callbacks.append(
             keras.callbacks.EarlyStopping(
@@ -165,9 +163,7 @@ def fit(
         best = float(evaluate_accuracy(model, val))
     result = FitResult(model, best, len(val_acc), progress.images_per_s, seconds, history.history)
     if workdir is not None:
-        (workdir / DONE_FILE).write_text(json.dumps({
-            "best_val_accuracy": best, "epochs_run": result.epochs_run,
-            "images_per_s": result.images_per_s, "seconds": seconds}))
+        (workdir / DONE_FILE).write_text(json.dumps({k: getattr(result, k) for k in FIT_SUMMARY}))
     return result
 
 
