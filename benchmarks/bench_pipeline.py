@@ -25,10 +25,10 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from app.core.analyzer import Analyzer, Timings  # noqa: E402
+from app.core.analysis.analyzer import Analyzer, Timings  # noqa: E402
+from app.core.analysis.pipeline import analyze_source  # noqa: E402
+from app.core.analysis.sources import open_source, quiet_native_logs  # noqa: E402
 from app.core.errors import CoreError  # noqa: E402
-from app.core.pipeline import analyze_source  # noqa: E402
-from app.core.sources import open_source, quiet_native_logs  # noqa: E402
 
 CLIP = REPO.parent / "shared" / "media" / "WolfgangLanger_Pexels.mp4"
 SIZES = ((640, 360), (1280, 720))

@@ -13,7 +13,7 @@ faces; sad ones least), while in a real session one face persists and a frame Ha
 bridged by the tracker. So by default the clip uses only faces the cascade finds in a still
 image (counted and reported per class), and `--all-faces` keeps every face for the harsher
 number. The crop the model gets should match the 48x48 original; the "box vs truth" line shows
-how well it does, and what `app.core.preprocess.FACE_MARGIN` would make them coincide.
+how well it does, and what `app.core.analysis.preprocess.FACE_MARGIN` would make them coincide.
 
     python benchmarks/chain_accuracy.py --model models/fer_cnn.onnx [--faces 400]
 """
@@ -34,12 +34,12 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from app.core.analyzer import Analyzer  # noqa: E402
+from app.core.analysis.analyzer import Analyzer  # noqa: E402
+from app.core.analysis.pipeline import analyze_source  # noqa: E402
+from app.core.analysis.preprocess import prepare_face  # noqa: E402
+from app.core.analysis.sources import quiet_native_logs  # noqa: E402
+from app.core.analysis.tracker import iou  # noqa: E402
 from app.core.errors import CoreError  # noqa: E402
-from app.core.pipeline import analyze_source  # noqa: E402
-from app.core.preprocess import prepare_face  # noqa: E402
-from app.core.sources import quiet_native_logs  # noqa: E402
-from app.core.tracker import iou  # noqa: E402
 
 FER_CSV = REPO.parent / "shared" / "data" / "fer2013" / "fer2013.csv.gz"
 FER_NAMES = {3: "happy", 4: "sad", 5: "surprise", 6: "neutral"}

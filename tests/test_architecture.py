@@ -23,7 +23,7 @@ def test_app_runs_without_tensorflow():
     # A fresh interpreter that cannot import tensorflow/keras still loads the whole app.
     code = (
         "import sys; sys.modules['tensorflow'] = None; sys.modules['keras'] = None\n"
-        "import app.core.cli, app.core.analyzer, app.core.report_pdf, app.ui.main\n"
+        "import app.core.cli, app.core.analysis.analyzer, app.core.report.pdf, app.ui.main\n"
     )
     res = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True)
     assert res.returncode == 0, res.stderr

@@ -1,16 +1,13 @@
-"""Qt-free analysis core of fer-companion.
+"""Qt-free core of fer-companion, one package per job (importing runs nothing, probes no device).
 
-Modules (import them directly; importing runs nothing, probes no device):
-    results     FrameResult / Face: the one result type, contract in its docstring
-    analyzer    Analyzer.process(frame, index, time_s) -> FrameResult; patient selection
-    pipeline    analyze_source(source, analyzer) -> Iterator[FrameResult] (threaded decode)
-    sources     open_source(path | camera index | URL) -> Source of Frames; list_media
-    classifier  EmotionClassifier (ONNX model + contract checks); providers: device choice
-    detector, tracker, preprocess, smoothing: the stages behind Analyzer
-    frames_csv  FramesCsvWriter / read_frames_csv: the frames CSV of DESIGN.md
-    errors      CoreError and its one-line subclasses; cli: `fer-analyze`
+    analysis/  source -> face detection -> tracking -> crops -> classifier -> FrameResult
+               (sources, detector, tracker, preprocess, classifier, providers, smoothing,
+               analyzer, pipeline; results holds FrameResult, the one result type)
+    session/   the SQLite store, the crash-safe recorder, session types, notes
+    report/    frames/notes CSV, PDF report, timeline figure, agreement, face blur, exports
+    cli.py     `fer-analyze`;  errors.py: CoreError and its one-line subclasses;  paths.py
 """
 
-from .paths import default_model_path
+from app.core.paths import default_model_path
 
 __all__ = ["default_model_path"]

@@ -27,18 +27,18 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from .analyzer import Analyzer
-from .errors import CoreError, SourceError
-from .exports import export_report
-from .frames_csv import FramesCsvWriter
-from .notes import Note
-from .notes_csv import read_notes_csv
-from .pipeline import analyze_source
-from .providers import DEVICES
-from .report_data import load_metrics
-from .results import FrameResult
-from .session_store import SessionMeta
-from .sources import STREAM_SCHEMES, list_media, open_source, quiet_native_logs
+from app.core.analysis.analyzer import Analyzer
+from app.core.analysis.pipeline import analyze_source
+from app.core.analysis.providers import DEVICES
+from app.core.analysis.results import FrameResult
+from app.core.analysis.sources import STREAM_SCHEMES, list_media, open_source, quiet_native_logs
+from app.core.errors import CoreError, SourceError
+from app.core.report.data import load_metrics
+from app.core.report.exports import export_report
+from app.core.report.frames_csv import FramesCsvWriter
+from app.core.report.notes_csv import read_notes_csv
+from app.core.session.notes import Note
+from app.core.session.store import SessionMeta
 
 PROG = "fer-analyze"
 

@@ -11,9 +11,9 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QFileDialog, QWidget
 
-from app.core.exports import export_session
-from app.core.report_data import load_metrics
-from app.core.session_store import SessionStore
+from app.core.report.data import load_metrics
+from app.core.report.exports import export_session
+from app.core.session.store import SessionStore
 
 
 def default_name(patient_code: str, started_at: str, suffix: str) -> str:

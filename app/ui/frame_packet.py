@@ -12,7 +12,7 @@ import cv2
 import numpy as np
 from PySide6.QtGui import QImage
 
-from app.core.results import FrameResult
+from app.core.analysis.results import FrameResult
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,8 +11,8 @@ import signal
 import sys
 from pathlib import Path
 
+from app.core.analysis.providers import DEVICES
 from app.core.errors import CoreError
-from app.core.providers import DEVICES
 
 PROG = "fer-companion"
 
@@ -49,7 +49,7 @@ def _error(text: str) -> int:
 def _open_store():
     """The session database, or None (with one warning line) when it cannot be opened: the
     clinician can still work, and the window shows that nothing is saved."""
-    from app.core.session_store import SessionStore
+    from app.core.session.store import SessionStore
 
     try:
         return SessionStore()
@@ -66,9 +66,9 @@ def main(argv: list[str] | None = None) -> int:
         from .self_test import run_self_test
 
         return run_self_test(args.model, args.device)
-    from app.core.analyzer import Analyzer
-    from app.core.session_store import check_patient_code
-    from app.core.sources import quiet_native_logs
+    from app.core.analysis.analyzer import Analyzer
+    from app.core.analysis.sources import quiet_native_logs
+    from app.core.session.store import check_patient_code
 
     from .startup import initial_source
 

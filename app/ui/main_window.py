@@ -15,8 +15,8 @@ from PySide6.QtCore import QCoreApplication, QEvent, QObject, QThread, QTimer, S
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QMainWindow, QMessageBox
 
-from app.core.analyzer import Analyzer
-from app.core.session_store import SessionStore
+from app.core.analysis.analyzer import Analyzer
+from app.core.session.store import SessionStore
 
 from .compat import guard_singleton_refcounts
 from .exporting import ask_path

@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core.notes import PERCEIVED_CHOICES, Note
+from app.core.session.notes import PERCEIVED_CHOICES, Note
 
 from .session_model import SessionModel
 from .timefmt import format_time

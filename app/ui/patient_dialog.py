@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QInputDialog, QLineEdit, QMessageBox, QWidget
 
-from app.core.session_store import SessionStoreError, check_patient_code
+from app.core.session.store import SessionStoreError, check_patient_code
 
 PROMPT = ("Patient code for this session (e.g. P-017), never the name.\n"
           "Leave empty to record without a code; you can set it later (File > Patient code…).")

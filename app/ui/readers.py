@@ -1,10 +1,11 @@
 """Frame readers for the analysis worker: sequential frames plus random access for recordings.
 
-Qt-free; only the worker thread uses them (widgets never touch cv2). `app.core.sources.Source`
-opens and validates every kind of input but iterates strictly forwards, while the app must seek
-in recordings. So a recording is reopened here as a seekable capture that keeps the core's
-timing contract (index from 0, `time_s` from the file's timestamps, never decreasing); live
-sources and still images are read through the core `Source` unchanged.
+Qt-free; only the worker thread uses them (widgets never touch cv2).
+`app.core.analysis.sources.Source` opens and validates every kind of input but iterates
+strictly forwards, while the app must seek in recordings. So a recording is reopened here as
+a seekable capture that keeps the core's timing contract (index from 0, `time_s` from the
+file's timestamps, never decreasing); live sources and still images are read through the
+core `Source` unchanged.
 (A `Source.seek(index)` in app/core would make `RecordingReader` unnecessary.)
 """
 
@@ -17,8 +18,8 @@ from pathlib import Path
 
 import cv2
 
+from app.core.analysis.sources import Frame, Source, open_source
 from app.core.errors import DecodeError, SourceError
-from app.core.sources import Frame, Source, open_source
 
 _FALLBACK_FPS = 30.0  # the core's step for files without a frame rate
 
@@ -28,7 +29,7 @@ class SourceInfo:
     """What the UI needs to know about an opened source."""
 
     name: str
-    kind: str  # "file", "image", "camera" or "stream" (as app.core.sources)
+    kind: str  # "file", "image", "camera" or "stream" (as app.core.analysis.sources)
     live: bool
     seekable: bool
     fps: float | None

@@ -20,9 +20,9 @@ def run_self_test(model: str | None, device: str) -> int:
     from PySide6.QtGui import QImage
     from PySide6.QtWidgets import QApplication
 
-    from app.core.analyzer import Analyzer
+    from app.core.analysis.analyzer import Analyzer
+    from app.core.analysis.sources import open_source, quiet_native_logs
     from app.core.errors import CoreError
-    from app.core.sources import open_source, quiet_native_logs
 
     from .startup import DEMO_CLIP
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Signal
 
 from app.core.errors import CoreError
-from app.core.session_store import LoadedSession, SessionStore
+from app.core.session.store import LoadedSession, SessionStore
 
 from .background import run_in_background
 from .exporting import default_name, export_csv, export_pdf

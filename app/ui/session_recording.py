@@ -14,9 +14,9 @@ import dataclasses
 from PySide6.QtCore import QObject, Signal
 
 from app.core.errors import CoreError
-from app.core.notes import Note
-from app.core.recorder import SessionRecorder
-from app.core.session_store import SessionMeta, SessionStore
+from app.core.session.notes import Note
+from app.core.session.recorder import SessionRecorder
+from app.core.session.store import SessionMeta, SessionStore
 
 from .session_model import SessionModel
 

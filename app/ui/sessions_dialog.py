@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.errors import CoreError
-from app.core.session_store import SessionStore, SessionSummary
+from app.core.session.store import SessionStore, SessionSummary
 
 from .patient_dialog import ask_patient_code
 from .timefmt import format_time

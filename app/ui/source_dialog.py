@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 )
 from shiboken6 import isValid
 
-from app.core.sources import IMAGE_EXTS, VIDEO_EXTS
+from app.core.analysis.sources import IMAGE_EXTS, VIDEO_EXTS
 
 from .background import run_in_background
 from .readers import probe_cameras

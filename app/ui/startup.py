@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from app.core.analysis.sources import Source, open_source
 from app.core.errors import SourceError
-from app.core.sources import Source, open_source
 
 from .readers import probe_camera
 

@@ -23,10 +23,10 @@ import time
 
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
-from app.core.analyzer import Analyzer
+from app.core.analysis.analyzer import Analyzer
+from app.core.analysis.results import FrameResult
+from app.core.analysis.sources import Frame
 from app.core.errors import CoreError
-from app.core.results import FrameResult
-from app.core.sources import Frame
 
 from .frame_packet import FramePacket, ResultCache, to_qimage
 from .readers import SourceInfo, make_reader

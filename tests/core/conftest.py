@@ -49,7 +49,7 @@ def tiny_model(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def analyzer_factory(tiny_model):
-    from app.core.analyzer import Analyzer
+    from app.core.analysis.analyzer import Analyzer
 
     def make(**kw):
         return Analyzer(tiny_model, device="cpu", **kw)

@@ -16,7 +16,7 @@ from pathlib import Path
 if __name__ == "__main__":  # run as a script: make the repo importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from app.core.results import Face, FrameResult  # noqa: E402
+from app.core.analysis.results import Face, FrameResult  # noqa: E402
 
 CLASSES = ("happy", "sad", "surprise", "neutral")
 
@@ -48,8 +48,8 @@ def synthetic_frames(n: int, fps: float = 25.0) -> list[FrameResult]:
 
 
 def main(db_path: str, fps: float = 100.0) -> None:
-    from app.core.recorder import SessionRecorder
-    from app.core.session_store import SessionMeta, SessionStore
+    from app.core.session.recorder import SessionRecorder
+    from app.core.session.store import SessionMeta, SessionStore
 
     store = SessionStore(db_path)
     sid = store.create_session(SessionMeta("P-CRASH", CLASSES, source="crash test"))

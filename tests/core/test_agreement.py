@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from app.core.agreement import agreement, cohen_kappa, model_label_around
-from app.core.notes import Note
-from app.core.results import FrameResult
+from app.core.analysis.results import FrameResult
+from app.core.report.agreement import agreement, cohen_kappa, model_label_around
+from app.core.session.notes import Note
 
 CLASSES = ("happy", "sad", "surprise", "neutral")
 P = (0.25, 0.25, 0.25, 0.25)

@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from app.core.pipeline import analyze_source, prefetch
-from app.core.results import FrameResult
-from app.core.sources import Frame
+from app.core.analysis.pipeline import analyze_source, prefetch
+from app.core.analysis.results import FrameResult
+from app.core.analysis.sources import Frame
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,7 @@ import onnxruntime as ort
 import pytest
 
 from app.core import default_model_path
-from app.core.classifier import EmotionClassifier
+from app.core.analysis.classifier import EmotionClassifier
 from app.core.errors import DeviceError, ModelError
 
 

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from app.core.cli import main
-from app.core.frames_csv import read_frames_csv
+from app.core.report.frames_csv import read_frames_csv
 
 
 def cli(args):
@@ -129,7 +129,8 @@ def test_usage_errors_exit_nonzero(face_clip, tiny_model, capsys):
 def test_import_runs_nothing():
     code = (
         "import logging, sys\n"
-        "import app.core.cli, app.core.analyzer, app.core.pipeline, app.core.frames_csv\n"
+        "import app.core.cli, app.core.analysis.analyzer, app.core.analysis.pipeline\n"
+        "import app.core.report.frames_csv\n"
         "assert not logging.getLogger().handlers, 'logging configured at import'\n"
         "bad = {'PySide6', 'tensorflow', 'keras', 'training'} & set(sys.modules)\n"
         "assert not bad, bad\n"

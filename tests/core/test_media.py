@@ -2,9 +2,9 @@
 
 import pytest
 
+from app.core.analysis.pipeline import analyze_source
 from app.core.cli import main
-from app.core.frames_csv import read_frames_csv
-from app.core.pipeline import analyze_source
+from app.core.report.frames_csv import read_frames_csv
 
 pytestmark = pytest.mark.shared
 

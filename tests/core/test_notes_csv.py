@@ -6,10 +6,10 @@ import csv
 
 import pytest
 
-from app.core.notes import Note
-from app.core.notes_csv import NotesCsvError, label_at, read_notes_csv, write_notes_csv
-from app.core.report_data import ExportError
-from app.core.results import FrameResult
+from app.core.analysis.results import FrameResult
+from app.core.report.data import ExportError
+from app.core.report.notes_csv import NotesCsvError, label_at, read_notes_csv, write_notes_csv
+from app.core.session.notes import Note
 
 CLASSES = ("happy", "sad", "surprise", "neutral")
 P = (0.7, 0.1, 0.1, 0.1)

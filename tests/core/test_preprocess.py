@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from app.core.preprocess import crop_box, face_batch, prepare_face
+from app.core.analysis.preprocess import crop_box, face_batch, prepare_face
 
 
 def test_crop_box_is_square_and_centred():

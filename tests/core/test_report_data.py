@@ -7,9 +7,9 @@ import json
 import numpy as np
 import pytest
 
-from app.core.blur import blur_faces
-from app.core.report_data import emotion_summary, face_fraction, fmt_time, load_metrics
-from app.core.results import FrameResult
+from app.core.analysis.results import FrameResult
+from app.core.report.blur import blur_faces
+from app.core.report.data import emotion_summary, face_fraction, fmt_time, load_metrics
 
 CLASSES = ("happy", "sad", "surprise", "neutral")
 P = (0.25, 0.25, 0.25, 0.25)
@@ -64,7 +64,7 @@ def test_blur_hides_faces_and_nothing_else():
 
 
 def test_source_label_hides_credentials_and_folders():
-    from app.core.sources import source_label
+    from app.core.analysis.sources import source_label
 
     assert source_label("rtsp://user:secret@cam.local/live") == "rtsp://cam.local/live"
     assert source_label("/home/dr/Patients/Jane Doe/session.mp4") == "session.mp4"

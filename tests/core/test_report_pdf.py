@@ -9,13 +9,13 @@ import subprocess
 import numpy as np
 import pytest
 
-import app.core.blur
-from app.core.agreement import agreement
-from app.core.exports import export_report, export_session
-from app.core.notes import Note
-from app.core.report_data import ExportError, ReportData
-from app.core.report_pdf import Snapshot, write_pdf
-from app.core.session_store import SessionMeta, SessionStore
+import app.core.report.blur
+from app.core.report.agreement import agreement
+from app.core.report.data import ExportError, ReportData
+from app.core.report.exports import export_report, export_session
+from app.core.report.pdf import Snapshot, write_pdf
+from app.core.session.notes import Note
+from app.core.session.store import SessionMeta, SessionStore
 from tests.core.crash_writer import CLASSES, synthetic_frames
 
 NOTES = [Note(4.0, "Talks about work, smiles", "happy"),
@@ -87,8 +87,8 @@ def test_unwritable_path_is_one_line_and_leaves_nothing(tmp_path, frames):
 
 def test_snapshot_faces_are_blurred_by_default(tmp_path, monkeypatch, frames):
     calls = []
-    real = app.core.blur.blur_faces
-    monkeypatch.setattr(app.core.blur, "blur_faces",
+    real = app.core.report.blur.blur_faces
+    monkeypatch.setattr(app.core.report.blur, "blur_faces",
                         lambda img, boxes: calls.append(list(boxes)) or real(img, boxes))
     snap = Snapshot(np.full((120, 160, 3), 90, np.uint8), [(40, 30, 40, 40)], 12.0)
     text = pdftotext(write_pdf(ReportData(META, frames[:50]), tmp_path / "a.pdf", snapshot=snap))

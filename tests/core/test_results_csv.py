@@ -4,9 +4,9 @@ import dataclasses
 
 import pytest
 
+from app.core.analysis.results import Face, FrameResult
 from app.core.errors import CoreError
-from app.core.frames_csv import FramesCsvWriter, header, read_frames_csv
-from app.core.results import Face, FrameResult
+from app.core.report.frames_csv import FramesCsvWriter, header, read_frames_csv
 
 CLASSES = ("happy", "sad", "surprise", "neutral")
 

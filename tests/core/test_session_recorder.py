@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from app.core.recorder import SessionRecorder
-from app.core.session_store import SessionMeta, SessionStore, SessionStoreError
+from app.core.session.recorder import SessionRecorder
+from app.core.session.store import SessionMeta, SessionStore, SessionStoreError
 from tests.core.crash_writer import CLASSES, synthetic_frame, synthetic_frames
 
 WRITER = Path(__file__).with_name("crash_writer.py")

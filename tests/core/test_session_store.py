@@ -9,8 +9,8 @@ from dataclasses import replace
 
 import pytest
 
-from app.core.notes import Note
-from app.core.session_store import (
+from app.core.session.notes import Note
+from app.core.session.store import (
     DB_NAME,
     ENV_DATA,
     SessionMeta,
@@ -171,7 +171,7 @@ def test_exclusively_locked_database_fails_to_open_clearly(tmp_path):
 
 def test_meta_from_an_analyzer(tiny_model, tmp_path):
     onnx = pytest.importorskip("onnx")
-    from app.core.analyzer import Analyzer
+    from app.core.analysis.analyzer import Analyzer
 
     meta = SessionMeta.from_analyzer(Analyzer(tiny_model, device="cpu"), patient_code="P-3",
                                      source="camera 0")

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from app.core.smoothing import ProbabilitySmoother
+from app.core.analysis.smoothing import ProbabilitySmoother
 
 A, B = np.array([1.0, 0.0]), np.array([0.0, 1.0])
 

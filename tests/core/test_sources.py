@@ -4,8 +4,8 @@ import cv2
 import numpy as np
 import pytest
 
+from app.core.analysis.sources import list_media, open_source
 from app.core.errors import DecodeError, SourceError
-from app.core.sources import list_media, open_source
 
 
 def test_video_frames_have_index_and_file_timestamps(face_clip):

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from app.core.tracker import Tracker, TrackerConfig
+from app.core.analysis.tracker import Tracker, TrackerConfig
 
 DT = 0.04  # 25 frames/s
 

@@ -26,7 +26,7 @@ def wheel(tmp_path_factory) -> Path:
 def test_wheel_holds_model_assets_and_scripts(wheel):
     names = set(zipfile.ZipFile(wheel).namelist())
     for required in ("app/models/fer_cnn.onnx", "app/models/metrics.json",
-                     "app/assets/demo.mp4", "app/core/analyzer.py", "app/ui/main.py"):
+                     "app/assets/demo.mp4", "app/core/analysis/analyzer.py", "app/ui/main.py"):
         assert required in names, required
     entry = next(n for n in names if n.endswith("entry_points.txt"))
     scripts = zipfile.ZipFile(wheel).read(entry).decode()

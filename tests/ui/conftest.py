@@ -30,7 +30,7 @@ def _private_session_data(monkeypatch, tmp_path):
 
 @pytest.fixture
 def store(tmp_path):
-    from app.core.session_store import SessionStore
+    from app.core.session.store import SessionStore
 
     with SessionStore(tmp_path / "store") as s:
         yield s
@@ -43,7 +43,7 @@ def ui_model(tmp_path_factory):
 
 @pytest.fixture
 def analyzer(ui_model):
-    from app.core.analyzer import Analyzer
+    from app.core.analysis.analyzer import Analyzer
 
     return Analyzer(ui_model, device="cpu")
 

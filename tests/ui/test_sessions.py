@@ -41,7 +41,7 @@ def test_export_csv_and_pdf(window, store, qtbot, tmp_path):
 
 
 def test_sessions_dialog_renames_and_deletes_with_confirmation(window, store, qtbot):
-    from app.core.session_store import SessionMeta
+    from app.core.session.store import SessionMeta
     from app.ui.sessions_dialog import SessionsDialog
 
     other = store.create_session(SessionMeta("P-002", window.model.classes, source="camera 0"))
@@ -95,9 +95,9 @@ def test_reopen_restores_timeline_and_notes_without_recomputing(window, store, q
 
 def test_reopen_of_a_live_session_shows_timeline_and_notes_without_video(window, store,
                                                                           qtbot):
-    from app.core.notes import Note
-    from app.core.results import FrameResult
-    from app.core.session_store import SessionMeta
+    from app.core.analysis.results import FrameResult
+    from app.core.session.notes import Note
+    from app.core.session.store import SessionMeta
 
     sid = store.create_session(SessionMeta("P-009", window.model.classes, source="camera 0"))
     store.add_frames(sid, [FrameResult(i, i / 10, (), None, None) for i in range(5)])

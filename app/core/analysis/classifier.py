@@ -12,10 +12,10 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import ModelError
-from .paths import default_model_path
-from .preprocess import FACE_SIDE
-from .providers import ProviderInfo, create_session
+from app.core.analysis.preprocess import FACE_SIDE
+from app.core.analysis.providers import ProviderInfo, create_session
+from app.core.errors import ModelError
+from app.core.paths import default_model_path
 
 DEFAULT_CLASSES = ("happy", "sad", "surprise", "neutral")
 # Faces are classified after the frame is decoded and searched, so both cores are free then:

@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from .errors import CoreError
-from .notes import Note
-from .results import Face, FrameResult
+from app.core.analysis.results import Face, FrameResult
+from app.core.errors import CoreError
+from app.core.session.notes import Note
 
 _CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,39}")
 

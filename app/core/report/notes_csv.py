@@ -29,10 +29,10 @@ import math
 from collections.abc import Sequence
 from pathlib import Path
 
-from .errors import CoreError
-from .notes import PERCEIVED_CHOICES, Note
-from .report_data import ExportError
-from .results import FrameResult
+from app.core.analysis.results import FrameResult
+from app.core.errors import CoreError
+from app.core.report.data import ExportError
+from app.core.session.notes import PERCEIVED_CHOICES, Note
 
 COLUMNS = ("time_s", "text", "perceived", "model_label")
 REQUIRED = ("time_s", "text")

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import cv2
 import numpy as np
 
-from .errors import CoreError
+from app.core.errors import CoreError
 
 CASCADE_FILE = "haarcascade_frontalface_default.xml"
 # A second opinion, only inside a search region: alt2's features differ enough that it finds

@@ -12,9 +12,9 @@ import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from .analyzer import Analyzer, Timings
-from .results import FrameResult
-from .sources import Frame, Source, open_source
+from app.core.analysis.analyzer import Analyzer, Timings
+from app.core.analysis.results import FrameResult
+from app.core.analysis.sources import Frame, Source, open_source
 
 _END = object()
 

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 import cv2
 import numpy as np
 
-from .results import Box
+from app.core.analysis.results import Box
 
 
 def blur_faces(image: np.ndarray, boxes: Iterable[Box], *, margin: float = 0.15,

@@ -29,8 +29,10 @@ from reportlab.lib.units import mm
 from reportlab.platypus import Image, KeepTogether, Paragraph, SimpleDocTemplate, Spacer
 from reportlab.platypus.doctemplate import LayoutError
 
-from .agreement import Agreement, agreement, model_label_around
-from .report_data import (
+from app.core.analysis.results import Box
+from app.core.analysis.sources import source_label
+from app.core.report.agreement import Agreement, agreement, model_label_around
+from app.core.report.data import (
     ExportError,
     ReportData,
     bin_seconds,
@@ -38,10 +40,8 @@ from .report_data import (
     face_fraction,
     fmt_time,
 )
-from .report_style import MUTED, make_table, styles
-from .results import Box
-from .sources import source_label
-from .timeline_figure import class_color, timeline_png
+from app.core.report.style import MUTED, make_table, styles
+from app.core.report.timeline_figure import class_color, timeline_png
 
 DISCLAIMER = (
     "This report is decision support, not a diagnosis. The model classifies visible facial "
@@ -212,7 +212,7 @@ def _accuracy(data: ReportData, st: dict, p) -> list:
 def _snapshot(snap: Snapshot, blur: bool, st: dict, width: float) -> list:
     import cv2
 
-    from .blur import blur_faces
+    from app.core.report.blur import blur_faces
 
     image = blur_faces(snap.image_bgr, snap.boxes) if blur else snap.image_bgr
     ok, png = cv2.imencode(".png", image)

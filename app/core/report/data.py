@@ -17,10 +17,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import CoreError
-from .notes import Note
-from .results import FrameResult
-from .session_store import LoadedSession, SessionMeta
+from app.core.analysis.results import FrameResult
+from app.core.errors import CoreError
+from app.core.session.notes import Note
+from app.core.session.store import LoadedSession, SessionMeta
 
 
 class ExportError(CoreError):

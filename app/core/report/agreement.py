@@ -20,8 +20,8 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .notes import Note
-from .results import FrameResult
+from app.core.analysis.results import FrameResult
+from app.core.session.notes import Note
 
 WINDOW_S = 1.0
 

@@ -38,9 +38,9 @@ from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from .notes import Note
-from .results import FrameResult
-from .session_types import (
+from app.core.analysis.results import FrameResult
+from app.core.session.notes import Note
+from app.core.session.types import (
     LoadedSession,
     SessionMeta,
     SessionStoreError,

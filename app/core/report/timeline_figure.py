@@ -14,9 +14,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .notes import Note
-from .report_data import fmt_time
-from .results import FrameResult
+from app.core.analysis.results import FrameResult
+from app.core.report.data import fmt_time
+from app.core.session.notes import Note
 
 CLASS_COLORS = {
     "happy": "#E0A100", "sad": "#2F6DB5", "surprise": "#9B3FB5", "neutral": "#6F7C85",

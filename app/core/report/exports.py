@@ -13,14 +13,14 @@ from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from .errors import CoreError
-from .frames_csv import FramesCsvWriter
-from .notes import Note
-from .notes_csv import write_notes_csv
-from .report_data import ExportError, ReportData
-from .report_pdf import Snapshot, write_pdf
-from .results import FrameResult
-from .session_store import LoadedSession, SessionMeta
+from app.core.analysis.results import FrameResult
+from app.core.errors import CoreError
+from app.core.report.data import ExportError, ReportData
+from app.core.report.frames_csv import FramesCsvWriter
+from app.core.report.notes_csv import write_notes_csv
+from app.core.report.pdf import Snapshot, write_pdf
+from app.core.session.notes import Note
+from app.core.session.store import LoadedSession, SessionMeta
 
 __all__ = ["ExportError", "export_report", "export_session", "write_frames_csv"]
 

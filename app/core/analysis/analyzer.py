@@ -18,13 +18,13 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from .classifier import CLASSIFY_THREADS, EmotionClassifier
-from .detector import HaarDetector
-from .preprocess import face_batch
-from .providers import ProviderInfo
-from .results import Face, FrameResult
-from .smoothing import ProbabilitySmoother
-from .tracker import Tracker, TrackerConfig, iou
+from app.core.analysis.classifier import CLASSIFY_THREADS, EmotionClassifier
+from app.core.analysis.detector import HaarDetector
+from app.core.analysis.preprocess import face_batch
+from app.core.analysis.providers import ProviderInfo
+from app.core.analysis.results import Face, FrameResult
+from app.core.analysis.smoothing import ProbabilitySmoother
+from app.core.analysis.tracker import Tracker, TrackerConfig, iou
 
 
 @dataclass

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import onnxruntime as ort
 
-from .errors import DeviceError, ModelError
+from app.core.errors import DeviceError, ModelError
 
 CPU = "CPUExecutionProvider"
 # Preference order for --device auto / gpu.

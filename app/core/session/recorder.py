@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import threading
 
-from .notes import Note
-from .results import FrameResult
-from .session_store import SessionStore, SessionStoreError
+from app.core.analysis.results import FrameResult
+from app.core.session.notes import Note
+from app.core.session.store import SessionStore, SessionStoreError
 
 
 class SessionRecorder:

@@ -14,8 +14,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import CoreError
-from .results import FrameResult
+from app.core.analysis.results import FrameResult
+from app.core.errors import CoreError
 
 BASE_COLUMNS = ("frame", "time_s", "faces", "label")
 

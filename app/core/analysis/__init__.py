@@ -1,0 +1,1 @@
+"""Analysis: source -> face detection -> tracking -> crops -> classifier -> FrameResult."""

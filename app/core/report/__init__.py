@@ -1,0 +1,1 @@
+"""Reports: frames/notes CSV, the PDF report, timeline figure, agreement, face blur."""

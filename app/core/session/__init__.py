@@ -1,0 +1,1 @@
+"""Sessions: the SQLite store, the crash-safe recorder, session types and notes."""
