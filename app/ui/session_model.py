@@ -2,7 +2,7 @@
 
 napari style: one QObject owns the state and announces every change with a signal; the video,
 timeline, notes list and status bar take the model in their constructor and subscribe. A
-session recorder (app/core/session/recorder.py, when present) subscribes the same way: `sigResultAdded`
+session recorder (app/core/session/recorder.py) subscribes the same way: `sigResultAdded`
 carries each newly analysed FrameResult, the note signals each note change.
 """
 
