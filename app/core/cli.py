@@ -19,7 +19,10 @@ the rows analysed so far kept in the CSV.
 from __future__ import annotations
 
 import argparse
+import math
+import os
 import sys
+import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass, replace
@@ -33,6 +36,7 @@ from app.core.analysis.providers import DEVICES
 from app.core.analysis.results import FrameResult
 from app.core.analysis.sources import STREAM_SCHEMES, list_media, open_source, quiet_native_logs
 from app.core.errors import CoreError, SourceError
+from app.core.paths import make_private_dir
 from app.core.report.data import load_metrics
 from app.core.report.exports import export_report
 from app.core.report.frames_csv import FramesCsvWriter
@@ -51,14 +55,14 @@ class Job:
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog=PROG, description=__doc__.split("\n\n")[0])
+    p = _Parser(prog=PROG, description=__doc__.split("\n\n")[0])
     p.add_argument("input", help="video/image file, folder, camera index or stream URL")
     p.add_argument("--csv", type=Path, help="output CSV (a folder when INPUT is a folder)")
     p.add_argument("--model", type=Path, help="ONNX model (default: the shipped model)")
     p.add_argument("--device", choices=DEVICES, default="auto", help="inference device")
-    p.add_argument("--smooth", type=float, default=0.0, metavar="S",
+    p.add_argument("--smooth", type=_seconds, default=0.0, metavar="S",
                    help="probability smoothing time constant in seconds (0 = off)")
-    p.add_argument("--max-frames", type=int, metavar="N", help="stop after N frames")
+    p.add_argument("--max-frames", type=_positive_int, metavar="N", help="stop after N frames")
     p.add_argument("--pdf", type=Path, metavar="OUT",
                    help="also write the PDF session report (a folder when INPUT is a folder)")
     p.add_argument("--notes", type=Path, metavar="NOTES.csv",
@@ -66,17 +70,71 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # one line, like every other error (not usage + error)
+        _error(f"{message} (see {PROG} --help)")
+        raise SystemExit(2)
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"must be a number of seconds >= 0, not {text!r}")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number >= 1, not {text!r}")
+    return value
+
+
+def _output_dir(path: Path, option: str) -> Path:
+    """A folder for outputs (created 0700: patient data); CoreError if it cannot be one."""
+    try:
+        return make_private_dir(path)
+    except OSError as exc:
+        why = "it is a file" if path.exists() and not path.is_dir() else exc.strerror or exc
+        raise CoreError(f"{option} {path}: cannot be the output folder ({why})") from None
+
+
+def _check_writable(path: Path, option: str) -> None:
+    """Fail now, not after an hour of analysis, if `path` cannot be written."""
+    folder = path.parent
+    if path.is_dir():
+        raise CoreError(f"{option} {path}: is a folder; give a file name")
+    if not folder.is_dir():
+        raise CoreError(f"{option} {path}: the folder {folder} does not exist")
+    try:
+        fd, probe = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".probe", dir=folder)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise CoreError(f"{option} {path}: cannot write in {folder} "
+                        f"({exc.strerror or exc})") from None
+
+
 def _with_pdf(jobs: list[Job], pdf: Path | None, folder: bool) -> list[Job]:
     if pdf is None:
         return jobs
     if folder:
-        pdf.mkdir(parents=True, exist_ok=True)
+        pdf = _output_dir(pdf, "--pdf")
         return [replace(j, pdf=pdf / f"{Path(j.spec).name}.report.pdf") for j in jobs]
+    _check_writable(pdf, "--pdf")
     return [replace(j, pdf=pdf) for j in jobs]
 
 
 def _jobs(spec: str, csv: Path | None) -> list[Job]:
     """Inputs and their CSV paths; raises SourceError for a missing input or an empty folder."""
+    if not spec.strip():
+        raise SourceError("no input given (an empty name): name a file, folder, camera or URL")
     if spec.strip().isdigit():
         return [Job(spec, csv or Path(f"camera-{int(spec)}.frames.csv"))]
     if spec.lower().startswith(STREAM_SCHEMES):
@@ -87,7 +145,7 @@ def _jobs(spec: str, csv: Path | None) -> list[Job]:
         if not files:
             raise SourceError(f"{path}: folder has no video or image files")
         if csv is not None:
-            csv.mkdir(parents=True, exist_ok=True)
+            csv = _output_dir(csv, "--csv")
         return [Job(str(f), (csv or f.parent) / f"{f.name}.frames.csv") for f in files]
     if not path.exists():
         raise SourceError(f"{path}: no such file or folder")
@@ -158,8 +216,6 @@ def _error(message: object) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of `fer-analyze`; returns the exit status (0 = every input analysed)."""
     args = _parser().parse_args(argv)
-    if args.smooth < 0:
-        _parser().error("--smooth must be >= 0")
     quiet_native_logs()
     try:
         jobs = _jobs(args.input, args.csv)
@@ -182,6 +238,10 @@ def main(argv: list[str] | None = None) -> int:
         except KeyboardInterrupt as exc:
             _error(f"interrupted; {exc}" if str(exc) else "interrupted")
             return 130
+        except OSError as exc:  # a file the core did not wrap: name it
+            where = f" {exc.filename}" if exc.filename else f" (writing {job.csv})"
+            _error(f"cannot write{where}: {exc.strerror or exc}")
+            failed += 1
         except Exception as exc:  # a bug, not bad input: still one line, no traceback
             _error(f"unexpected {type(exc).__name__}: {exc} (please report)")
             failed += 1

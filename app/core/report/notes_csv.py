@@ -31,6 +31,7 @@ from pathlib import Path
 
 from app.core.analysis.results import FrameResult
 from app.core.errors import CoreError
+from app.core.paths import open_private
 from app.core.report.data import ExportError
 from app.core.session.notes import PERCEIVED_CHOICES, Note
 
@@ -64,7 +65,7 @@ def write_notes_csv(path: str | Path, notes: Sequence[Note],
     """Write the notes CSV; an unwritable path raises ExportError (nothing else is touched)."""
     path = Path(path)
     try:
-        with path.open("w", newline="", encoding="utf-8") as f:
+        with open_private(path, "w", newline="", encoding="utf-8") as f:
             w = csv.writer(f)
             w.writerow(COLUMNS)
             for n in sorted(notes, key=lambda n: n.time_s):

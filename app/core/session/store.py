@@ -10,7 +10,8 @@
 
 Where: `path` (a database file, or a folder holding `sessions.sqlite3`), else the folder in
 `$FER_COMPANION_DATA`, else `platformdirs.user_data_dir("fer-companion")`. The database and its
--wal/-shm files are mode 0600 (SQLite gives -wal/-shm the database's mode), the folder 0700.
+-wal/-shm files are mode 0600 (SQLite gives -wal/-shm the database's mode), the data folder
+0700 (also when it existed, and any parent folder created for it).
 Data types and the frame encoding: session_types.py.
 
 Durability: WAL with synchronous=NORMAL — a committed transaction survives a killed process
@@ -39,6 +40,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from app.core.analysis.results import FrameResult
+from app.core.paths import PRIVATE_DIR, make_private_dir
 from app.core.session.notes import Note
 from app.core.session.types import (
     LoadedSession,
@@ -105,6 +107,9 @@ class SessionStore:
     def __init__(self, path: str | Path | None = None, *, busy_timeout_s: float = 2.0,
                  set_aside_corrupt: bool = False):
         self.path = resolve_db_path(path)
+        # The data folder (default, $FER_COMPANION_DATA, or a folder given) is ours: 0700 even
+        # when it existed; the folder of a database file named explicitly is left as it is.
+        self._own_folder = path is None or Path(path).expanduser().is_dir()
         self.busy_timeout_s = busy_timeout_s
         self.notice: str | None = None  # set when a damaged database was set aside
         self._lock = threading.RLock()
@@ -124,7 +129,9 @@ class SessionStore:
     # -- opening ---------------------------------------------------------------------------
     def _open(self) -> sqlite3.Connection:
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            make_private_dir(self.path.parent)  # missing parents 0700 too, not the umask's
+            if self._own_folder:
+                os.chmod(self.path.parent, PRIVATE_DIR)
             os.close(os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600))  # 0600 from the start
             _chmod_private(self.path)
             conn = sqlite3.connect(self.path, timeout=self.busy_timeout_s,
