@@ -46,10 +46,10 @@ def test_bad_notes_fail_before_analysis(tmp_path, face_clip, tiny_model, capsys,
     assert not out.exists()  # failed fast, before any analysis
 
 
-def test_unwritable_pdf_path_keeps_the_csv(tmp_path, face_clip, tiny_model, capsys):
+def test_unwritable_pdf_path_fails_before_the_analysis(tmp_path, face_clip, tiny_model, capsys):
     out = tmp_path / "f.csv"
     rc = main([str(face_clip), "--csv", str(out), "--model", str(tiny_model),
                "--pdf", str(tmp_path / "missing-dir" / "sub" / "r.pdf")])
     err = capsys.readouterr().err
     assert rc != 0 and "Traceback" not in err and "fer-analyze: error:" in err
-    assert out.stat().st_size > 0
+    assert not out.exists()  # found up front, not after the whole analysis (issue 13.8)
