@@ -35,6 +35,7 @@ from app.core.analysis.pipeline import analyze_source
 from app.core.analysis.providers import DEVICES
 from app.core.analysis.results import FrameResult
 from app.core.analysis.sources import STREAM_SCHEMES, list_media, open_source, quiet_native_logs
+from app.core.analysis.uncertainty import Threshold, threshold_for
 from app.core.errors import CoreError, SourceError
 from app.core.paths import make_private_dir
 from app.core.report.data import load_metrics
@@ -67,6 +68,9 @@ def _parser() -> argparse.ArgumentParser:
                    help="also write the PDF session report (a folder when INPUT is a folder)")
     p.add_argument("--notes", type=Path, metavar="NOTES.csv",
                    help="clinician notes made elsewhere (time_s,text,perceived) for the report")
+    p.add_argument("--uncertain-below", type=_probability, metavar="P",
+                   help="top probability below which a frame is uncertain "
+                        "(default: from the model's calibration)")
     return p
 
 
@@ -83,6 +87,16 @@ def _seconds(text: str) -> float:
         value = math.nan
     if not math.isfinite(value) or value < 0:
         raise argparse.ArgumentTypeError(f"must be a number of seconds >= 0, not {text!r}")
+    return value
+
+
+def _probability(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not 0 <= value <= 1:  # NaN fails too
+        raise argparse.ArgumentTypeError(f"must be a probability from 0 to 1, not {text!r}")
     return value
 
 
@@ -173,11 +187,12 @@ def _summary(name: str, csv: Path, results: list[FrameResult], seconds: float,
     ])
 
 
-def _run(job: Job, analyzer: Analyzer, max_frames: int | None, notes: list[Note]) -> None:
+def _run(job: Job, analyzer: Analyzer, max_frames: int | None, notes: list[Note],
+         threshold: Threshold) -> None:
     src = open_source(job.spec)
     results: list[FrameResult] = []  # frozen tuples: ~50 MB an hour, for summary and report
     try:
-        with FramesCsvWriter(job.csv, analyzer.classes) as writer, tqdm(
+        with FramesCsvWriter(job.csv, analyzer.classes, threshold=threshold) as writer, tqdm(
             total=src.frame_count if src.kind == "file" else None, unit="frame",
             desc=src.name, file=sys.stderr, disable=None, leave=False,
         ) as bar:
@@ -202,7 +217,7 @@ def _run(job: Job, analyzer: Analyzer, max_frames: int | None, notes: list[Note]
             results, analyzer.classes, notes,
             SessionMeta.from_analyzer(analyzer, patient_code="", source=src.name),
             pdf_path=job.pdf, notes_csv_path=notes_csv if notes else None,
-            metrics=load_metrics(analyzer.classifier.path),
+            metrics=load_metrics(analyzer.classifier.path), threshold=threshold,
         )
         for path in written:
             print(f"  wrote       {path}", flush=True)
@@ -225,13 +240,15 @@ def main(argv: list[str] | None = None) -> int:
         analyzer = Analyzer(args.model, device=args.device, smooth_s=args.smooth)
         # Read notes before analysing: a bad notes file fails in a second, not after an hour.
         notes = read_notes_csv(args.notes, analyzer.classes) if args.notes else []
+        path = analyzer.classifier.path
+        threshold = threshold_for(path, load_metrics(path), args.uncertain_below)
     except CoreError as exc:
         _error(exc)
         return 1
     failed = 0
     for job in jobs:
         try:
-            _run(job, analyzer, args.max_frames, notes)
+            _run(job, analyzer, args.max_frames, notes, threshold)
         except CoreError as exc:
             _error(exc)
             failed += 1

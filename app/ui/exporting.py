@@ -11,6 +11,7 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QFileDialog, QWidget
 
+from app.core.analysis.uncertainty import OFF, Threshold
 from app.core.report.data import load_metrics
 from app.core.report.exports import export_session
 from app.core.session.store import SessionStore
@@ -32,15 +33,17 @@ def notes_path_for(frames_path: Path) -> Path:
     return frames_path.with_name(f"{stem}_notes.csv")
 
 
-def export_csv(store: SessionStore, session_id: int, frames_path: Path) -> list[Path]:
+def export_csv(store: SessionStore, session_id: int, frames_path: Path,
+               threshold: Threshold = OFF) -> list[Path]:
     """Frames CSV at `frames_path` and the notes CSV beside it (`…_notes.csv`)."""
     loaded = store.load_session(session_id)
     return export_session(loaded, frames_csv_path=frames_path,
-                          notes_csv_path=notes_path_for(frames_path))
+                          notes_csv_path=notes_path_for(frames_path), threshold=threshold)
 
 
 def export_pdf(store: SessionStore, session_id: int, pdf_path: Path,
-               model_path: Path | None) -> list[Path]:
+               model_path: Path | None, threshold: Threshold = OFF) -> list[Path]:
     """The session report; the model's metrics.json (beside it) adds its accuracy figures."""
     loaded = store.load_session(session_id)
-    return export_session(loaded, pdf_path=pdf_path, metrics=load_metrics(model_path))
+    return export_session(loaded, pdf_path=pdf_path, metrics=load_metrics(model_path),
+                          threshold=threshold)

@@ -16,6 +16,7 @@ from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QMainWindow, QMessageBox
 
 from app.core.analysis.analyzer import Analyzer
+from app.core.analysis.uncertainty import Threshold
 from app.core.session.store import SessionStore
 
 from .compat import guard_singleton_refcounts
@@ -27,6 +28,7 @@ from .menus import build_menus
 from .notes_panel import NotesPanel
 from .patient_dialog import ask_patient_code
 from .readers import SourceInfo
+from .report_settings import model_threshold
 from .session_controller import Reopened, SessionController
 from .session_model import SessionModel
 from .sessions_dialog import SessionsDialog
@@ -40,12 +42,15 @@ from .worker import AnalysisWorker, start_in_thread, stop_thread
 
 class MainWindow(QMainWindow):
     def __init__(self, analyzer: Analyzer, source, *, store: SessionStore | None = None,
-                 patient_code: str = "", speed: float = 1.0, parent: QObject | None = None):
-        """`source`: a core Source or a spec; `store`: where sessions are saved (None: not)."""
+                 patient_code: str = "", speed: float = 1.0, parent: QObject | None = None,
+                 threshold: Threshold | None = None):
+        """`source`: a core Source or a spec; `store`: where sessions are saved (None: not);
+        `threshold`: below it a frame is uncertain (default: from the model's calibration)."""
         guard_singleton_refcounts()  # before the first signal of the session (see compat.py)
         super().__init__(parent)
         self.analyzer, self.speed = analyzer, speed
         self.model = SessionModel(self)
+        self.model.threshold = threshold or model_threshold(analyzer)
         self.sessions = SessionController(store, self.model, analyzer, patient_code, self)
         self.video = VideoView()
         self.transport = TransportBar()

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.core.report.note_labels import NoteLabel
 from app.core.session.notes import PERCEIVED_CHOICES, Note
 
 from .session_model import SessionModel
@@ -124,8 +125,9 @@ class NotesPanel(QWidget):
         self.list.blockSignals(True)  # a rebuild is not the user picking another note
         self.list.clear()
         current = -1
+        labels = self.model.note_labels()
         for number, note in enumerate(self.model.notes, 1):
-            item = QListWidgetItem(self._row_text(number, note))
+            item = QListWidgetItem(self._row_text(number, note, labels[number - 1]))
             item.setData(_ID, note.id)
             item.setToolTip(note.text or "(no text)")
             self.list.addItem(item)
@@ -136,16 +138,17 @@ class NotesPanel(QWidget):
             self._set_editor(self.model.note(keep) if keep is not None else None)
         self._labels_version = self.model.buffer.version
 
-    def _row_text(self, number: int, note: Note) -> str:
-        seen = self.model.model_label_at(note.time_s) or "—"
+    def _row_text(self, number: int, note: Note, label: NoteLabel) -> str:
+        seen = label.text
         head = f"{number}.  {format_time(note.time_s, tenths=True)}"
         tags = f"perceived: {note.perceived or '—'}   ·   model: {seen}"
         return f"{head}   {tags}\n{note.text or '(no text yet)'}"
 
     def _refresh_labels(self) -> None:
         if self.model.buffer.version != self._labels_version and self.list.count():
+            labels = self.model.note_labels()
             for row, note in enumerate(self.model.notes):
-                self.list.item(row).setText(self._row_text(row + 1, note))
+                self.list.item(row).setText(self._row_text(row + 1, note, labels[row]))
             self._labels_version = self.model.buffer.version
 
     def _select(self, note_id: int | None) -> None:

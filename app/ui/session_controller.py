@@ -112,8 +112,9 @@ class SessionController(QObject):
         self.recording.flush()
         store, sid = self.store, self.recording.session_id
         model_path = getattr(self.analyzer.classifier, "path", None)
-        job = (lambda: export_csv(store, sid, path)) if kind == "csv" else \
-            (lambda: export_pdf(store, sid, path, model_path))
+        threshold = self.model.threshold
+        job = (lambda: export_csv(store, sid, path, threshold)) if kind == "csv" else \
+            (lambda: export_pdf(store, sid, path, model_path, threshold))
         self.sigMessage.emit(f"Exporting {path.name}…")
         run_in_background(job, self._exported, self.sigFailed.emit, name="fer-export")
 

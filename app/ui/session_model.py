@@ -13,6 +13,8 @@ import dataclasses
 from PySide6.QtCore import QObject, Signal
 
 from app.core.analysis.results import FrameResult
+from app.core.analysis.uncertainty import OFF, Threshold
+from app.core.report.note_labels import NoteLabel, label_note
 from app.core.session.notes import Note
 
 from .readers import SourceInfo
@@ -35,6 +37,7 @@ class SessionModel(QObject):
         self.provider = ""
         self.buffer = TimelineBuffer(0)
         self.position = 0.0
+        self.threshold: Threshold = OFF  # the model's uncertainty threshold (set by the window)
         self._notes: list[Note] = []
         self._next_note_id = 1
 
@@ -68,12 +71,15 @@ class SessionModel(QObject):
         known = self.info.duration_s if self.info else None
         return max(known or 0.0, self.buffer.last_time(), self.position)
 
-    def model_label_at(self, time_s: float) -> str | None:
-        """The model's label for the patient at `time_s`, if that frame was analysed."""
-        probs = self.buffer.probs_at(time_s)
-        if probs is None or not self.classes:
-            return None
-        return self.classes[int(probs.argmax())]
+    def note_labels(self, notes: list[Note] | None = None) -> list[NoteLabel]:
+        """The model's label of each note (default: all, in time order), by the one definition
+        the exports and the report use (app/core/report/note_labels.py)."""
+        notes = self.notes if notes is None else notes
+        if not notes:
+            return []
+        times, probs = self.buffer.analysed_arrays()
+        return [label_note(times, probs, n.time_s, self.classes,
+                           uncertain_below=self.threshold.value) for n in notes]
 
     # -- notes ----------------------------------------------------------------------------
     @property

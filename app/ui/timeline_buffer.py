@@ -102,18 +102,11 @@ class TimelineBuffer:
         """[count, n_classes] probabilities (NaN where nothing to show)."""
         return (self._smooth if smoothed else self._raw)[: self.count]
 
+    def analysed_arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        """(times, raw probs [n, k]) of the analysed frames only, in index order (NaN rows: no
+        patient): what note_labels.label_note reads, as the exports read the stored frames."""
+        done = self._done[: self.count]
+        return self._x[: self.count][done], self._raw[: self.count][done].astype(np.float64)
+
     def last_time(self) -> float:
         return float(self._x[self.count - 1]) if self.count else 0.0
-
-    def probs_at(self, time_s: float) -> np.ndarray | None:
-        """Raw probabilities of the analysed frame nearest `time_s` (within 2 frames), or None."""
-        if not self.count:
-            return None
-        x = self._x[: self.count]
-        i = int(np.clip(np.searchsorted(x, time_s), 0, self.count - 1))
-        candidates = [j for j in (i - 1, i) if 0 <= j < self.count]
-        j = min(candidates, key=lambda k: abs(x[k] - time_s))
-        if not self._done[j] or abs(x[j] - time_s) > 2 * self.step + 1e-6:
-            return None
-        row = self._raw[j]
-        return None if np.isnan(row[0]) else row

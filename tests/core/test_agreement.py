@@ -1,19 +1,39 @@
-"""Clinician-model agreement: Cohen's kappa on hand-computed examples, the ±1 s window."""
+"""Clinician-model agreement: Cohen's kappa on hand-computed examples, on the notes' labels."""
 
 from __future__ import annotations
 
 import pytest
 
 from app.core.analysis.results import FrameResult
-from app.core.report.agreement import agreement, cohen_kappa, model_label_around
+from app.core.report.agreement import agreement, cohen_kappa
+from app.core.report.note_labels import note_labels
 from app.core.session.notes import Note
 
 CLASSES = ("happy", "sad", "surprise", "neutral")
-P = (0.25, 0.25, 0.25, 0.25)
+
+
+def probs(label: str) -> tuple[float, ...]:
+    return tuple(0.7 if c == label else 0.1 for c in CLASSES)
 
 
 def frames_from(labels: list[str | None], fps: float = 10.0) -> list[FrameResult]:
-    return [FrameResult(i, i / fps, (), lab, P if lab else None) for i, lab in enumerate(labels)]
+    return [FrameResult(i, i / fps, (), lab, probs(lab) if lab else None)
+            for i, lab in enumerate(labels)]
+
+
+def labelled(notes, frames):
+    return note_labels(frames, [n.time_s for n in notes], CLASSES)
+
+
+def test_kappa_is_flagged_with_few_notes_per_emotion():
+    frames = frames_from(["happy"] * 40 + ["sad"] * 40)
+    notes = [Note(0.5 + 0.1 * i, "", "happy") for i in range(6)] + \
+            [Note(4.5 + 0.1 * i, "", "sad") for i in range(2)]
+    a = agreement(notes, labelled(notes, frames), CLASSES)
+    assert a.kappa == pytest.approx(1.0)
+    assert a.thin_classes == {"sad": 2} and not a.reliable
+    notes += [Note(5.0 + 0.1 * i, "", "sad") for i in range(3)]
+    assert agreement(notes, labelled(notes, frames), CLASSES).reliable
 
 
 def test_kappa_hand_computed():
@@ -35,22 +55,6 @@ def test_kappa_undefined_cases():
         cohen_kappa(["a"], ["a", "b"])
 
 
-def test_model_label_is_the_majority_within_one_second():
-    # 10 fps: frames 0..30 = 0.0..3.0 s
-    labels = ["sad"] * 10 + ["happy"] * 6 + [None] * 4 + ["neutral"] * 11
-    frames = frames_from(labels)
-    # sad 0.0-0.9 s, happy 1.0-1.5, no face 1.6-1.9, neutral 2.0-3.0
-    assert model_label_around(frames, 1.25) == "sad"  # 0.25-2.25 s: 7 sad, 6 happy, 3 neutral
-    assert model_label_around(frames, 1.45) == "happy"  # 0.45-2.45 s: 5 sad, 6 happy, 5 neutral
-    assert model_label_around(frames, 1.75) == "neutral"  # 0.75-2.75 s: 2, 6, 8
-    assert model_label_around(frames, 2.9) == "neutral"
-    assert model_label_around(frames, 10.0) is None  # far after the last frame
-    assert model_label_around(frames_from([None] * 30), 1.5) is None
-    # a tie goes to the label seen nearest the note
-    tie = frames_from(["sad"] * 5 + ["happy"] * 5)  # 0.0-0.9 s
-    assert model_label_around(tie, 0.8) == "happy" and model_label_around(tie, 0.1) == "sad"
-
-
 def test_agreement_counts_confusion_and_kappa():
     # happy 0.0-3.9 s, neutral 4.0-7.9, no face 8.0-10.4, neutral 10.5-12.9
     labels = ["happy"] * 40 + ["neutral"] * 40 + [None] * 25 + ["neutral"] * 25
@@ -60,10 +64,10 @@ def test_agreement_counts_confusion_and_kappa():
         Note(2.0, "seems low", "sad"),  # model happy: disagree
         Note(3.0, "?", "other"),  # not compared
         Note(4.0, "untagged"),  # not counted at all
-        Note(9.2, "startled", "surprise"),  # 8.2-10.2 s: no face
+        Note(9.2, "startled", "surprise"),  # 8.2-9.2 s: no face
         Note(12.0, "calm", "neutral"),  # agree
     ]
-    a = agreement(notes, frames, CLASSES)
+    a = agreement(notes, labelled(notes, frames), CLASSES)
     assert (a.tagged, a.other, a.no_face, a.n) == (5, 1, 1, 3)
     assert [label for _, label in a.pairs] == ["happy", "happy", "neutral"]
     assert a.percent == pytest.approx(200 / 3)
@@ -72,5 +76,6 @@ def test_agreement_counts_confusion_and_kappa():
 
 
 def test_agreement_without_tagged_notes():
-    a = agreement([Note(1.0, "plain")], frames_from(["happy"] * 20), CLASSES)
+    notes = [Note(1.0, "plain")]
+    a = agreement(notes, labelled(notes, frames_from(["happy"] * 20)), CLASSES)
     assert (a.tagged, a.n, a.percent, a.kappa) == (0, 0, None, None)

@@ -7,35 +7,33 @@ import csv
 import pytest
 
 from app.core.analysis.results import FrameResult
-from app.core.report.data import ExportError
-from app.core.report.notes_csv import NotesCsvError, label_at, read_notes_csv, write_notes_csv
+from app.core.report.data import ExportError, ReportData
+from app.core.report.notes_csv import NotesCsvError, read_notes_csv, write_notes_csv
 from app.core.session.notes import Note
+from app.core.session.types import SessionMeta
 
 CLASSES = ("happy", "sad", "surprise", "neutral")
 P = (0.7, 0.1, 0.1, 0.1)
 FRAMES = [FrameResult(0, 0.0), FrameResult(1, 1.0, (), "happy", P),
-          FrameResult(2, 2.0), FrameResult(3, 3.0, (), "sad", P)]
+          FrameResult(2, 2.0), FrameResult(3, 3.0),
+          FrameResult(4, 4.0, (), "sad", (0.1, 0.7, 0.1, 0.1))]
 
 
-def test_label_at_uses_the_frame_at_or_before():
-    assert label_at(FRAMES, -0.5) is None  # before the first frame
-    assert label_at(FRAMES, 1.0) == "happy"
-    assert label_at(FRAMES, 1.99) == "happy"
-    assert label_at(FRAMES, 2.5) is None  # no face in that frame
-    assert label_at(FRAMES, 99) == "sad"
-    assert label_at([], 1.0) is None
+def write(path, notes, frames=FRAMES):
+    return write_notes_csv(path, ReportData(SessionMeta("", CLASSES), frames, notes))
 
 
 def test_export_columns_and_model_label(tmp_path):
-    notes = [Note(3.5, 'says "fine", then silent', "sad", 2), Note(1.25, "smiles", "happy", 1),
-             Note(2.0, "no face here")]
-    path = write_notes_csv(tmp_path / "notes.csv", notes, FRAMES)
+    notes = [Note(4.5, 'says "fine", then silent', "sad", 2), Note(1.25, "smiles", "happy", 1),
+             Note(3.0, "no face here"), Note(9.0, "after the end", "sad")]
+    path = write(tmp_path / "notes.csv", notes)
     rows = list(csv.reader(path.open(encoding="utf-8")))
     assert rows == [
-        ["time_s", "text", "perceived", "model_label"],
-        ["1.250", "smiles", "happy", "happy"],
-        ["2.000", "no face here", "", ""],
-        ["3.500", 'says "fine", then silent', "sad", "sad"],
+        ["time_s", "text", "perceived", "model_label", "model_status"],
+        ["1.250", "smiles", "happy", "happy", "ok"],
+        ["3.000", "no face here", "", "", "no_face"],
+        ["4.500", 'says "fine", then silent', "sad", "sad", "ok"],
+        ["9.000", "after the end", "sad", "", "after_end"],
     ]
     # our own export reads back
     assert read_notes_csv(path, CLASSES) == sorted(
@@ -44,7 +42,7 @@ def test_export_columns_and_model_label(tmp_path):
 
 def test_export_to_an_unwritable_path_is_one_line(tmp_path):
     with pytest.raises(ExportError, match="cannot write the notes CSV"):
-        write_notes_csv(tmp_path / "missing" / "notes.csv", [], FRAMES)
+        write(tmp_path / "missing" / "notes.csv", [], FRAMES)
 
 
 def test_reads_semicolons_bom_clock_times_and_optional_columns(tmp_path):
@@ -98,7 +96,7 @@ def test_unreadable_files(tmp_path):
 def test_formula_like_notes_are_text_in_a_spreadsheet_and_round_trip(tmp_path):
     texts = ["=HYPERLINK(\"http://x\")", "+1 smile", "-looks away", "@sum", "plain", "'quoted"]
     notes = [Note(float(i), t, None) for i, t in enumerate(texts)]
-    path = write_notes_csv(tmp_path / "n.csv", notes, [])
+    path = write(tmp_path / "n.csv", notes, [])
     with path.open(newline="", encoding="utf-8") as f:
         cells = [row[1] for row in csv.reader(f)][1:]
     assert cells == ["'=HYPERLINK(\"http://x\")", "'+1 smile", "'-looks away", "'@sum", "plain",

@@ -49,7 +49,8 @@ def test_pdf_renders_with_notes_kappa_and_accuracy(tmp_path, frames):
     text = pdftotext(pdf)
     for note in NOTES:
         assert note.text in text
-    a = agreement(NOTES, frames, CLASSES)
+    data = ReportData(META, frames, NOTES, METRICS)
+    a = agreement(data.sorted_notes, data.note_labels, CLASSES)
     assert a.n >= 4 and a.kappa is not None
     assert f"Cohen's kappa {a.kappa:.2f}" in text and f"Percent agreement {a.percent:.1f} %" in text
     for expected in ("P-017", "Dr A", "interview.mp4", "fer_cnn.onnx, version v-test",
@@ -105,11 +106,11 @@ def test_export_report_writes_all_three(tmp_path, frames):
     with (tmp_path / "f.csv").open() as f:
         rows = list(csv.reader(f))
     assert rows[0] == ["frame", "time_s", "faces", "label", "p_happy", "p_sad", "p_surprise",
-                       "p_neutral"]
+                       "p_neutral", "uncertain"]
     assert len(rows) == 1 + len(frames)
     with (tmp_path / "n.csv").open() as f:
         rows = list(csv.reader(f))
-    assert rows[0] == ["time_s", "text", "perceived", "model_label"] and len(rows) == 8
+    assert rows[0][:4] == ["time_s", "text", "perceived", "model_label"] and len(rows) == 8
     with pytest.raises(ExportError, match="cannot write .*f.csv"):
         export_report(frames, CLASSES, frames_csv_path=tmp_path / "none" / "f.csv")
 

@@ -27,8 +27,9 @@ def test_frame_result_is_frozen_and_finds_patient():
 
 def test_header_follows_model_classes():
     assert header(CLASSES) == ["frame", "time_s", "faces", "label",
-                               "p_happy", "p_sad", "p_surprise", "p_neutral"]
-    assert header(("a", "b"))[-2:] == ["p_a", "p_b"]
+                               "p_happy", "p_sad", "p_surprise", "p_neutral", "uncertain"]
+    assert header(("a", "b"))[-3:] == ["p_a", "p_b", "uncertain"]
+    assert header(("a", "b"), raw=True)[-2:] == ["raw_p_a", "raw_p_b"]
 
 
 def test_round_trip_with_empty_cells(tmp_path):
@@ -37,8 +38,8 @@ def test_round_trip_with_empty_cells(tmp_path):
         w.write(_with_face(0))
         w.write(FrameResult(1, 0.04))
     text = path.read_text().splitlines()
-    assert text[0] == "frame,time_s,faces,label,p_happy,p_sad,p_surprise,p_neutral"
-    assert text[2] == "1,0.040,0,,,,,"
+    assert text[0] == "frame,time_s,faces,label,p_happy,p_sad,p_surprise,p_neutral,uncertain"
+    assert text[1].endswith(",0") and text[2] == "1,0.040,0,,,,,,"
     table = read_frames_csv(path)
     assert table.classes == CLASSES
     assert [r.frame for r in table.rows] == [0, 1]
@@ -65,3 +66,19 @@ def test_reader_rejects_other_files(tmp_path):
 def test_writer_reports_unwritable_path(tmp_path):
     with pytest.raises(CoreError, match="cannot write"):
         FramesCsvWriter(tmp_path / "missing-dir" / "f.csv", CLASSES)
+
+
+def test_uncertain_flag_and_raw_columns_come_after_the_contract(tmp_path):
+    from app.core.analysis.uncertainty import Threshold
+
+    path = tmp_path / "f.csv"
+    weak = FrameResult(1, 0.04, (), "happy", (0.4, 0.3, 0.2, 0.1))
+    with FramesCsvWriter(path, CLASSES, threshold=Threshold(0.5, "test"), raw=True) as w:
+        w.write(_with_face(0), (0.5, 0.3, 0.1, 0.1))
+        w.write(weak, (0.4, 0.3, 0.2, 0.1))
+        w.write(FrameResult(2, 0.08))
+    table = read_frames_csv(path)
+    assert table.classes == CLASSES
+    assert [r.uncertain for r in table.rows] == [False, True, None]
+    assert table.rows[0].raw == (0.5, 0.3, 0.1, 0.1) and table.rows[2].raw is None
+    assert table.rows[1].label == "happy"  # the label stays; the flag says not to trust it

@@ -42,10 +42,11 @@ def test_smoothing_is_a_time_based_ema_that_restarts_after_a_gap():
     assert np.allclose(buf.y(smoothed=True)[3], (0.0, 1.0))
 
 
-def test_probs_at_finds_the_nearest_analysed_frame():
-    buf = TimelineBuffer(2, fps=10)
+def test_analysed_arrays_hold_only_analysed_frames():
+    buf = TimelineBuffer(2, fps=25.0)
     buf.add(0, 0.0, (0.2, 0.8))
-    buf.add(1, 0.1, None)
-    assert np.allclose(buf.probs_at(0.04), (0.2, 0.8))
-    assert buf.probs_at(0.1) is None
-    assert buf.probs_at(3.0) is None
+    buf.add(1, 0.04, None)
+    buf.add(5, 0.2, (0.6, 0.4))
+    times, probs = buf.analysed_arrays()
+    assert np.allclose(times, (0.0, 0.04, 0.2)) and probs.dtype == np.float64
+    assert np.isnan(probs[1]).all() and np.allclose(probs[2], (0.6, 0.4), atol=1e-6)

@@ -1,45 +1,27 @@
 """Clinician-model agreement on the notes that carry a perceived emotion.
 
-The model's emotion around a note (`model_label_around`) is the majority patient label over the
-frames within ±`WINDOW_S` (1 s) of the note time: a clinician types a note a moment after (or
-while) seeing an expression, and single frames flicker. A tie goes to the label seen closest to
-the note time; no patient face in the window gives None.
-
-`agreement(notes, frames, classes)` compares, for every note tagged with one of the model's
-classes, the clinician's emotion with the model's: percent agreement, Cohen's kappa and a
-confusion table (rows: clinician, columns: model). Notes tagged `other` (something the model
-does not classify) and notes with no patient face in the window are counted but not compared.
+The model's label of each note is the one definition of note_labels.py (the majority over the
+second up to the note), the same the app, the CSVs and the PDF show, so kappa is computed on
+the labels the clinician saw. `agreement(notes, labels, classes)` compares, for every note
+tagged with one of the model's classes whose label is an emotion, the clinician's emotion with
+the model's: percent agreement, Cohen's kappa and a confusion table (rows: clinician, columns:
+model). Notes tagged `other` (something the model does not classify) and notes whose model
+label is not an emotion (no face, uncertain, after the last frame) are counted, not compared.
 Kappa is None when it is undefined: no pairs, or an expected agreement of 1 (both sides used one
-and the same emotion for every note).
+and the same emotion for every note). `reliable` says whether there are enough notes to read
+kappa: at least `MIN_PER_CLASS` compared notes for every emotion the clinician tagged.
 """
 
 from __future__ import annotations
 
-import bisect
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from app.core.analysis.results import FrameResult
+from app.core.report.note_labels import WINDOW_S, NoteLabel
 from app.core.session.notes import Note
 
-WINDOW_S = 1.0
-
-
-def model_label_around(frames: Sequence[FrameResult], time_s: float,
-                       window_s: float = WINDOW_S) -> str | None:
-    """Majority patient label of the frames within ±window_s of time_s (frames in time order)."""
-    lo = bisect.bisect_left(frames, time_s - window_s, key=lambda r: r.time_s)
-    hi = bisect.bisect_right(frames, time_s + window_s, key=lambda r: r.time_s)
-    counts: Counter[str] = Counter()
-    nearest: dict[str, float] = {}
-    for r in frames[lo:hi]:
-        if r.label is not None:
-            counts[r.label] += 1
-            nearest[r.label] = min(nearest.get(r.label, float("inf")), abs(r.time_s - time_s))
-    if not counts:
-        return None
-    return max(counts, key=lambda c: (counts[c], -nearest[c]))
+MIN_PER_CLASS = 5  # with fewer, one note more or less moves kappa a lot
 
 
 def cohen_kappa(a: Sequence[str], b: Sequence[str]) -> float | None:
@@ -61,10 +43,11 @@ def cohen_kappa(a: Sequence[str], b: Sequence[str]) -> float | None:
 class Agreement:
     classes: tuple[str, ...]
     window_s: float
-    pairs: tuple[tuple[Note, str], ...]  # compared notes with the model's label around them
+    pairs: tuple[tuple[Note, str], ...]  # compared notes with the model's label
     tagged: int  # notes with any perceived emotion (including 'other')
     other: int  # tagged 'other' (or a label the model lacks): not compared
-    no_face: int  # tagged with a class, but no patient face within the window
+    no_face: int  # tagged with a class, but the model's label is not an emotion
+    uncertain: int  # ... of which the model was uncertain
     confusion: tuple[tuple[int, ...], ...]  # [clinician][model], in `classes` order
     percent: float | None  # 0-100, None without pairs
     kappa: float | None
@@ -73,17 +56,27 @@ class Agreement:
     def n(self) -> int:
         return len(self.pairs)
 
+    @property
+    def thin_classes(self) -> dict[str, int]:
+        """Emotions the clinician tagged in fewer than MIN_PER_CLASS compared notes."""
+        counts = Counter(n.perceived for n, _ in self.pairs)
+        return {c: counts[c] for c in self.classes if 0 < counts[c] < MIN_PER_CLASS}
 
-def agreement(notes: Sequence[Note], frames: Sequence[FrameResult], classes: Sequence[str],
-              window_s: float = WINDOW_S) -> Agreement:
+    @property
+    def reliable(self) -> bool:
+        return self.kappa is not None and not self.thin_classes
+
+
+def agreement(notes: Sequence[Note], labels: Sequence[NoteLabel],
+              classes: Sequence[str]) -> Agreement:
+    """`labels[i]` is the model's label of `notes[i]` (note_labels.py)."""
     classes = tuple(classes)
-    tagged = [n for n in notes if n.perceived]
-    comparable = [n for n in tagged if n.perceived in classes]
-    pairs = []
-    for note in sorted(comparable, key=lambda n: n.time_s):
-        label = model_label_around(frames, note.time_s, window_s)
-        if label is not None:
-            pairs.append((note, label))
+    if len(labels) != len(notes):
+        raise ValueError(f"{len(notes)} notes but {len(labels)} labels")
+    tagged = [(n, lab) for n, lab in zip(notes, labels, strict=True) if n.perceived]
+    comparable = [(n, lab) for n, lab in tagged if n.perceived in classes]
+    pairs = sorted(((n, lab.label) for n, lab in comparable if lab.status == "ok"),
+                   key=lambda p: p[0].time_s)
     confusion = [[0] * len(classes) for _ in classes]
     for note, label in pairs:
         confusion[classes.index(note.perceived)][classes.index(label)] += 1
@@ -91,8 +84,9 @@ def agreement(notes: Sequence[Note], frames: Sequence[FrameResult], classes: Seq
     model = [label for _, label in pairs]
     agree = sum(x == y for x, y in zip(clinician, model, strict=True))
     return Agreement(
-        classes=classes, window_s=window_s, pairs=tuple(pairs), tagged=len(tagged),
+        classes=classes, window_s=WINDOW_S, pairs=tuple(pairs), tagged=len(tagged),
         other=len(tagged) - len(comparable), no_face=len(comparable) - len(pairs),
+        uncertain=sum(lab.status == "uncertain" for _, lab in comparable),
         confusion=tuple(tuple(row) for row in confusion),
         percent=100.0 * agree / len(pairs) if pairs else None,
         kappa=cohen_kappa(clinician, model),

@@ -18,7 +18,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from app.core.analysis.results import FrameResult
+from app.core.analysis.uncertainty import OFF, Threshold
 from app.core.errors import CoreError
+from app.core.report.note_labels import NoteLabel, note_labels
 from app.core.session.notes import Note
 from app.core.session.store import LoadedSession, SessionMeta
 
@@ -33,11 +35,16 @@ class ReportData:
     frames: Sequence[FrameResult]  # in time order
     notes: Sequence[Note] = ()
     metrics: dict | None = None  # the model's metrics.json, None when unknown
+    threshold: Threshold = OFF  # below it a frame is uncertain (uncertainty.py)
     sorted_notes: tuple[Note, ...] = field(init=False)  # numbered 1.. in this order
+    note_labels: tuple[NoteLabel, ...] = field(init=False)  # the model's label of each, as above
 
     def __post_init__(self):
-        object.__setattr__(self, "sorted_notes",
-                           tuple(sorted(self.notes, key=lambda n: (n.time_s, n.id or 0))))
+        notes = tuple(sorted(self.notes, key=lambda n: (n.time_s, n.id or 0)))
+        object.__setattr__(self, "sorted_notes", notes)
+        object.__setattr__(self, "note_labels", tuple(note_labels(
+            self.frames, [n.time_s for n in notes], self.classes,
+            uncertain_below=self.threshold.value)))
 
     @property
     def classes(self) -> tuple[str, ...]:
@@ -48,8 +55,9 @@ class ReportData:
         return self.frames[-1].time_s if self.frames else 0.0
 
     @classmethod
-    def from_session(cls, session: LoadedSession, metrics: dict | None = None) -> ReportData:
-        return cls(session.meta, session.frames, session.notes, metrics)
+    def from_session(cls, session: LoadedSession, metrics: dict | None = None,
+                     threshold: Threshold = OFF) -> ReportData:
+        return cls(session.meta, session.frames, session.notes, metrics, threshold)
 
 
 def load_metrics(model_path: str | Path | None) -> dict | None:

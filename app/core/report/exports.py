@@ -14,6 +14,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from app.core.analysis.results import FrameResult
+from app.core.analysis.uncertainty import OFF, Threshold
 from app.core.errors import CoreError
 from app.core.report.data import ExportError, ReportData
 from app.core.report.frames_csv import FramesCsvWriter
@@ -26,11 +27,13 @@ __all__ = ["ExportError", "export_report", "export_session", "write_frames_csv"]
 
 
 def write_frames_csv(path: str | Path, frames: Sequence[FrameResult],
-                     classes: Sequence[str]) -> Path:
-    """The frames CSV of DESIGN.md for frames already in memory (a stored session)."""
+                     classes: Sequence[str], threshold: Threshold = OFF,
+                     raw: Sequence[FrameResult] | None = None) -> Path:
+    """The frames CSV of DESIGN.md for frames already in memory (a stored session); `raw`:
+    the frames before a baseline correction (adds the `raw_p_*` columns)."""
     try:
-        with FramesCsvWriter(path, classes) as writer:
-            writer.write_all(frames)
+        with FramesCsvWriter(path, classes, threshold=threshold, raw=raw is not None) as writer:
+            writer.write_all(frames, raw)
     except OSError as exc:
         raise ExportError(f"cannot write the frames CSV {path}: {exc.strerror or exc}") from None
     except CoreError as exc:
@@ -48,24 +51,27 @@ def export_report(
     notes_csv_path: str | Path | None = None,
     frames_csv_path: str | Path | None = None,
     metrics: dict | None = None,
+    threshold: Threshold = OFF,
     snapshot: Snapshot | None = None,
     blur_faces: bool = True,
 ) -> list[Path]:
     """Write the requested files (each path optional); returns the paths written.
 
     `meta` defaults to an anonymous session (no patient code); its classes are set to
-    `classes`. `metrics`: the model's metrics.json (`report_data.load_metrics(model_path)`).
+    `classes`. `metrics`: the model's metrics.json (`report_data.load_metrics(model_path)`);
+    `threshold`: the model's uncertainty threshold (`uncertainty.threshold_for`). Notes get the
+    one model label of note_labels.py in the notes CSV and the PDF alike.
     """
     classes = tuple(classes)
     meta = replace(meta, classes=classes) if meta else SessionMeta("", classes)
     frames = list(results)
+    data = ReportData(meta, frames, notes, metrics, threshold)
     written = []
     if frames_csv_path is not None:
-        written.append(write_frames_csv(frames_csv_path, frames, classes))
+        written.append(write_frames_csv(frames_csv_path, frames, classes, threshold))
     if notes_csv_path is not None:
-        written.append(write_notes_csv(notes_csv_path, notes, frames))
+        written.append(write_notes_csv(notes_csv_path, data))
     if pdf_path is not None:
-        data = ReportData(meta, frames, notes, metrics)
         written.append(write_pdf(data, pdf_path, snapshot=snapshot, blur_faces=blur_faces))
     return written
 

@@ -1,10 +1,15 @@
 """The frames CSV (DESIGN.md): one row per decoded frame, in order, none skipped.
 
-    frame,time_s,faces,label,p_happy,p_sad,p_surprise,p_neutral
+    frame,time_s,faces,label,p_happy,p_sad,p_surprise,p_neutral,uncertain[,raw_p_happy,...]
 
 The `p_` columns follow the model's classes. A frame without a (patient) face has empty
-`label` and `p_` cells; `faces` counts every face shown in the frame. The writer streams and
-flushes every `flush_every` rows, so a crash or a bad input keeps the rows written so far.
+`label`, `p_` and `uncertain` cells; `faces` counts every face shown in the frame. Extra
+columns come after the contract's, so readers of `frame,time_s,faces,label,p_*` keep working:
+`uncertain` is 1 when the top probability is below the model's threshold (uncertainty.py; the
+label is kept, but it should not be read as a confident one), else 0; `raw_p_*` hold the
+model's own probabilities when `label`/`p_*` are baseline-corrected (baseline.py). The writer
+streams and flushes every `flush_every` rows, so a crash or a bad input keeps the rows written
+so far.
 """
 
 from __future__ import annotations
@@ -19,14 +24,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from app.core.analysis.results import FrameResult
+from app.core.analysis.uncertainty import OFF, Threshold
 from app.core.errors import CoreError
 from app.core.paths import open_private
 
 BASE_COLUMNS = ("frame", "time_s", "faces", "label")
 
 
-def header(classes: Sequence[str]) -> list[str]:
-    return [*BASE_COLUMNS, *(f"p_{c}" for c in classes)]
+def header(classes: Sequence[str], raw: bool = False) -> list[str]:
+    raw_cols = [f"raw_p_{c}" for c in classes] if raw else []
+    return [*BASE_COLUMNS, *(f"p_{c}" for c in classes), "uncertain", *raw_cols]
 
 
 class FramesCsvWriter:
@@ -34,12 +41,15 @@ class FramesCsvWriter:
 
     The file is 0600 (patient data). Rows go to disk every `flush_every` rows; if a write
     fails (full disk), the file is cut back to its last whole row and a one-line CoreError
-    names the file, so the CSV always ends on a complete row.
+    names the file, so the CSV always ends on a complete row. `raw=True` adds the `raw_p_*`
+    columns (`write(result, raw_probs)`).
     """
 
-    def __init__(self, path: str | Path, classes: Sequence[str], flush_every: int = 25):
+    def __init__(self, path: str | Path, classes: Sequence[str], flush_every: int = 25, *,
+                 threshold: Threshold = OFF, raw: bool = False):
         self.path = Path(path)
         self.classes = tuple(classes)
+        self.threshold, self.raw = threshold, raw
         self.flush_every = max(1, flush_every)
         self.rows = 0  # frame rows written (or buffered to be)
         self._kept = 0  # bytes on disk, ending on a whole row
@@ -51,16 +61,21 @@ class FramesCsvWriter:
             self._file = open_private(self.path, "wb", buffering=0)
         except OSError as exc:
             raise CoreError(f"cannot write {self.path}: {exc.strerror or exc}") from None
-        self._add(header(self.classes), None)
+        self._add(header(self.classes, raw), None)
         self.flush()
 
-    def write(self, result: FrameResult) -> None:
+    def write(self, result: FrameResult, raw_probs: Sequence[float] | None = None) -> None:
+        k = len(self.classes)
         if result.probs is None:
-            probs = [""] * len(self.classes)
+            probs, flag = [""] * k, ""
         else:
             probs = [f"{p:.4f}" for p in result.probs]
+            flag = "1" if self.threshold.uncertain(result.probs) else "0"
+        raw = []
+        if self.raw:
+            raw = [""] * k if raw_probs is None else [f"{p:.4f}" for p in raw_probs]
         self._add([result.index, f"{result.time_s:.3f}", len(result.faces), result.label or "",
-                   *probs], result.index)
+                   *probs, flag, *raw], result.index)
         self.rows += 1
         if len(self._pending) >= self.flush_every:
             self.flush()
@@ -96,9 +111,11 @@ class FramesCsvWriter:
                                self._last_kept)
         self._pending = []
 
-    def write_all(self, results: Iterable[FrameResult]) -> None:
-        for r in results:
-            self.write(r)
+    def write_all(self, results: Iterable[FrameResult],
+                  raw: Sequence[FrameResult] | None = None) -> None:
+        """`raw`: the same frames before the baseline correction (for `raw_p_*`)."""
+        for i, r in enumerate(results):
+            self.write(r, raw[i].probs if raw is not None else None)
 
     def close(self) -> None:
         if not self._file.closed:
@@ -121,6 +138,8 @@ class FrameRow:
     faces: int
     label: str | None
     probs: tuple[float, ...] | None  # in the order of FramesTable.classes
+    uncertain: bool | None = None  # None: no face, or a file without the column
+    raw: tuple[float, ...] | None = None  # raw_p_* (baseline-corrected files only)
 
 
 @dataclass(frozen=True)
@@ -130,25 +149,38 @@ class FramesTable:
 
 
 def read_frames_csv(path: str | Path) -> FramesTable:
-    """Read a frames CSV back; raises CoreError (one line) if it is not one."""
+    """Read a frames CSV back (extra columns after the `p_` ones are allowed); raises CoreError
+    (one line) if it is not one."""
     path = Path(path)
     try:
         with path.open(newline="", encoding="utf-8") as f:
             reader = csv.reader(f)
             head = next(reader, None)
-            if not head or tuple(head[:4]) != BASE_COLUMNS or not all(
-                c.startswith("p_") for c in head[4:]
-            ):
+            k = 0
+            while head and 4 + k < len(head) and head[4 + k].startswith("p_"):
+                k += 1
+            if not head or tuple(head[:4]) != BASE_COLUMNS or k == 0:
                 raise CoreError(f"{path}: not a frames CSV (header {','.join(head or [])!r})")
-            classes = tuple(c[2:] for c in head[4:])
-            rows = tuple(_row(r, len(classes)) for r in reader if r)
+            classes = tuple(c[2:] for c in head[4:4 + k])
+            col = {name: i for i, name in enumerate(head)}
+            rows = tuple(_row(r, len(head), k, col) for r in reader if r)
     except (OSError, ValueError) as exc:
         raise CoreError(f"{path}: cannot read frames CSV ({exc})") from None
     return FramesTable(classes, rows)
 
 
-def _row(cells: list[str], k: int) -> FrameRow:
-    if len(cells) != 4 + k:
-        raise ValueError(f"row {cells[:1]} has {len(cells)} cells, expected {4 + k}")
-    probs = None if cells[4] == "" else tuple(float(c) for c in cells[4:])
-    return FrameRow(int(cells[0]), float(cells[1]), int(cells[2]), cells[3] or None, probs)
+def _row(cells: list[str], width: int, k: int, col: dict[str, int]) -> FrameRow:
+    if len(cells) != width:
+        raise ValueError(f"row {cells[:1]} has {len(cells)} cells, expected {width}")
+    probs = None if cells[4] == "" else tuple(float(c) for c in cells[4:4 + k])
+    flag = cells[col["uncertain"]] if "uncertain" in col else ""
+    raw, first = None, col.get(f"raw_p_{_first_class(col)}")
+    if first is not None and cells[first] != "":
+        raw = tuple(float(c) for c in cells[first:first + k])
+    return FrameRow(int(cells[0]), float(cells[1]), int(cells[2]), cells[3] or None, probs,
+                    None if flag == "" else flag == "1", raw)
+
+
+def _first_class(col: dict[str, int]) -> str:
+    """The first class name, from the first `p_` column (index 4)."""
+    return next((c[2:] for c, i in col.items() if i == 4), "")

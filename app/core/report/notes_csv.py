@@ -2,18 +2,19 @@
 
 Export, one row per note in time order:
 
-    time_s,text,perceived,model_label
+    time_s,text,perceived,model_label,model_status
 
-`model_label` is the patient's label in the frame at or just before the note's time (the
-nearest frame not after it), empty when that frame shows no patient face or the note precedes
-the first frame. `perceived` is empty for untagged notes.
+`model_label` is the model's label of the note as defined in note_labels.py (the majority over
+the second up to the note: the same label the app, the PDF and kappa use), empty when there is
+none; `model_status` (an extra column, at the end) says why: `ok`, `uncertain`, `no_face`,
+`not_analysed` or `after_end`. `perceived` is empty for untagged notes.
 
 Import (`read_notes_csv`): a header with `time_s` and `text`, optionally `perceived` (absent
 means untagged) and `model_label` (ignored: it is recomputed from the frames). Comma, semicolon
 or tab separated (spreadsheets in many locales write `;`), UTF-8 with or without BOM. `time_s` is
 seconds (`12.5`) or `mm:ss` / `h:mm:ss` (`1:02:03.5`). Bad input raises `NotesCsvError` naming
 the file and line: a time that is not a number, negative, NaN or infinite; a missing column; a
-`perceived` value that is not one of the model's classes or `other`.
+`perceived` value that is not one of the model's classes or `other`. Extra columns are ignored.
 
 Free text is guarded against spreadsheet formula injection: a note that starts with `=`, `+`,
 `-`, `@`, a tab or a carriage return is written with a leading `'` (Excel, LibreOffice and
@@ -23,31 +24,23 @@ note survives a round trip unchanged.
 
 from __future__ import annotations
 
-import bisect
 import csv
 import math
 from collections.abc import Sequence
 from pathlib import Path
 
-from app.core.analysis.results import FrameResult
 from app.core.errors import CoreError
 from app.core.paths import open_private
-from app.core.report.data import ExportError
+from app.core.report.data import ExportError, ReportData
 from app.core.session.notes import PERCEIVED_CHOICES, Note
 
-COLUMNS = ("time_s", "text", "perceived", "model_label")
+COLUMNS = ("time_s", "text", "perceived", "model_label", "model_status")
 REQUIRED = ("time_s", "text")
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 class NotesCsvError(CoreError):
     """A notes CSV cannot be read; the message names the file and the line."""
-
-
-def label_at(frames: Sequence[FrameResult], time_s: float) -> str | None:
-    """The patient's label in the last frame at or before `time_s` (frames in time order)."""
-    i = bisect.bisect_right(frames, time_s, key=lambda r: r.time_s) - 1
-    return frames[i].label if i >= 0 else None
 
 
 def escape_formula(text: str) -> str:
@@ -60,17 +53,16 @@ def unescape_formula(text: str) -> str:
     return text[1:] if text.startswith("'") and text[1:].startswith(FORMULA_START) else text
 
 
-def write_notes_csv(path: str | Path, notes: Sequence[Note],
-                    frames: Sequence[FrameResult]) -> Path:
-    """Write the notes CSV; an unwritable path raises ExportError (nothing else is touched)."""
+def write_notes_csv(path: str | Path, data: ReportData) -> Path:
+    """Write the notes CSV of a report's notes; an unwritable path raises ExportError."""
     path = Path(path)
     try:
         with open_private(path, "w", newline="", encoding="utf-8") as f:
             w = csv.writer(f)
             w.writerow(COLUMNS)
-            for n in sorted(notes, key=lambda n: n.time_s):
+            for n, label in zip(data.sorted_notes, data.note_labels, strict=True):
                 w.writerow([f"{n.time_s:.3f}", escape_formula(n.text), n.perceived or "",
-                            label_at(frames, n.time_s) or ""])
+                            label.label or "", label.status])
     except OSError as exc:
         raise ExportError(f"cannot write the notes CSV {path}: {exc.strerror or exc}") from None
     return path

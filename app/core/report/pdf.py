@@ -31,7 +31,7 @@ from reportlab.platypus.doctemplate import LayoutError
 
 from app.core.analysis.results import Box
 from app.core.analysis.sources import source_label
-from app.core.report.agreement import Agreement, agreement, model_label_around
+from app.core.report.agreement import Agreement, agreement
 from app.core.report.data import (
     ExportError,
     ReportData,
@@ -137,22 +137,21 @@ def _story(data: ReportData, st: dict, width: float, snapshot: Snapshot | None,
 
     story.append(p("Notes", st["h2"]))
     if notes:
-        rows, differ = [["#", "Time", "Note", "Perceived", "Model (±1 s)"]], []
-        for i, n in enumerate(notes, 1):
-            label = model_label_around(data.frames, n.time_s)
+        rows, differ = [["#", "Time", "Note", "Perceived", "Model"]], []
+        for i, (n, label) in enumerate(zip(notes, data.note_labels, strict=True), 1):
             rows.append([str(i), fmt_time(n.time_s), p(_text(n.text), st["body"]),
-                         n.perceived or "", label or "no face"])
-            if label and n.perceived in data.classes and label != n.perceived:
+                         n.perceived or "", label.text])
+            if label.label and n.perceived in data.classes and label.label != n.perceived:
                 differ.append(("BACKGROUND", (4, i), (4, i), "#FBE3DE"))
         table = make_table(rows, [9 * mm, 15 * mm, width - 70 * mm, 21 * mm, 25 * mm])
         table.setStyle(differ)
-        story += [table, p("Model: the patient's most frequent emotion within ±1 s of the note; "
-                           "shaded where it differs from the emotion the clinician perceived.",
-                           st["caption"])]
+        story += [table, p("Model: the patient's most frequent emotion in the second up to the "
+                           "note (the label the app showed beside it); shaded where it differs "
+                           "from the emotion the clinician perceived.", st["caption"])]
     else:
         story.append(p("No notes were taken in this session.", st["body"]))
 
-    story.append(KeepTogether(_agreement(agreement(notes, data.frames, data.classes), st, p)))
+    story.append(KeepTogether(_agreement(agreement(notes, data.note_labels, data.classes), st, p)))
     story.append(KeepTogether(_accuracy(data, st, p)))
     if snapshot is not None:
         story.append(KeepTogether(_snapshot(snapshot, blur, st, width)))
@@ -169,9 +168,10 @@ def _agreement(a: Agreement, st: dict, p) -> list:
     if a.other:
         left.append(f"{a.other} tagged 'other'")
     if a.no_face:
-        left.append(f"{a.no_face} without the patient's face within ±{a.window_s:g} s")
+        left.append(f"{a.no_face} without a model emotion (no face, uncertain or after the "
+                    "last frame)")
     text = (f"{a.n} of {a.tagged} notes with a perceived emotion compared with the model's "
-            f"majority emotion within ±{a.window_s:g} s of the note"
+            "label of the note (as in the notes table)"
             + (f" (not compared: {', '.join(left)})" if left else "") + ". ")
     if a.n:
         kappa = ("not defined (both sides used one and the same emotion throughout)"

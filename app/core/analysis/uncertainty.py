@@ -1,0 +1,102 @@
+"""Uncertain frames: a top probability too low for the label to be trusted, from the calibration.
+
+A frame is *uncertain* when the patient's highest class probability is below a threshold; it is
+drawn and exported as uncertain (the frames CSV keeps its label and adds `uncertain=1`), and it
+votes `uncertain` for a note's label (note_labels.py).
+
+The threshold comes from the model's calibration: the lowest top probability from which on the
+model's labels are right at least `LEVEL` (2/3) of the time on held-out faces, i.e. below it
+the label is wrong more often than one time in three. Where it is read from, first found wins:
+
+1. `calibration.json` beside the model, written by `benchmarks/calibration.py` for exactly this
+   model file (its SHA-256 must match): a reliability table measured on FER-2013 PrivateTest;
+2. `metrics.json` beside the model (`fer-train`): `calibration.uncertain_below`, else a
+   reliability table `calibration.reliability`, else a calibrated model (`calibration.ece` <=
+   0.03), whose confidence *is* its accuracy, so the threshold is `LEVEL` itself;
+3. nothing known: 0 (no frame is called uncertain), said as such in the report.
+
+A table is a list of bins `{"lo", "hi", "count", "accuracy"}` over the top probability; the
+threshold is the lower edge of the lowest bin from which every bin with at least `MIN_COUNT`
+faces reaches `LEVEL`. `--uncertain-below P` (both programs) overrides it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+UNCERTAIN = "uncertain"
+LEVEL = 2 / 3
+MIN_COUNT = 20
+CALIBRATED_ECE = 0.03
+
+
+@dataclass(frozen=True)
+class Threshold:
+    value: float  # 0 = off
+    source: str  # how it was found, one phrase for the README/report
+
+    def uncertain(self, probs: Sequence[float] | None) -> bool:
+        return probs is not None and max(probs) < self.value
+
+
+OFF = Threshold(0.0, "no calibration known for this model: no frame is marked uncertain")
+
+
+def from_table(bins: Sequence[dict], level: float = LEVEL, min_count: int = MIN_COUNT) -> float:
+    """Lower edge of the lowest bin from which every well-filled bin is right >= `level`."""
+    rows = sorted((float(b["lo"]), float(b["hi"]), int(b["count"]), float(b["accuracy"]))
+                  for b in bins)
+    threshold = rows[-1][1] if rows else 0.0
+    for lo, _hi, count, acc in reversed(rows):
+        if count >= min_count and acc < level:
+            break
+        threshold = lo
+    return threshold
+
+
+def model_sha256(path: str | Path) -> str:
+    h = hashlib.sha256()
+    with Path(path).open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def threshold_for(model_path: str | Path | None, metrics: dict | None = None,
+                  override: float | None = None) -> Threshold:
+    """The uncertainty threshold of a model (see the module docstring for the order)."""
+    if override is not None:
+        return Threshold(float(override), "set by --uncertain-below")
+    if model_path is not None:
+        found = _calibration_file(Path(model_path))
+        if found is not None:
+            return found
+    cal = (metrics or {}).get("calibration") if isinstance(metrics, dict) else None
+    if isinstance(cal, dict):
+        try:
+            if "uncertain_below" in cal:
+                return Threshold(float(cal["uncertain_below"]), "the model's metrics.json")
+            if cal.get("reliability"):
+                return Threshold(from_table(cal["reliability"]),
+                                 f"the reliability table in metrics.json (right >= {LEVEL:.0%})")
+            if float(cal.get("ece", 1.0)) <= CALIBRATED_ECE:
+                return Threshold(LEVEL, f"a calibrated model (ECE {float(cal['ece']):.3f})")
+        except (KeyError, TypeError, ValueError):
+            pass
+    return OFF
+
+
+def _calibration_file(model_path: Path) -> Threshold | None:
+    try:
+        cal = json.loads((model_path.parent / "calibration.json").read_text(encoding="utf-8"))
+        if cal.get("model_sha256") != model_sha256(model_path):
+            return None  # measured on another model: would mislead
+        value = from_table(cal["reliability"])
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+    return Threshold(value, f"{cal.get('split', 'held-out faces')}: labels below it are right "
+                            f"less than {LEVEL:.0%} of the time")

@@ -1,0 +1,92 @@
+"""The model's label of a clinician's note: one definition for the app, CSVs, PDF and kappa.
+
+A note's model label is the **majority label of the patient's face over the second up to the
+note** (frames with `note - 1 s <= time <= note`). Why this window:
+
+- a note stamps the key press, which comes *after* what the clinician saw and reacted to, so
+  the frames before the note are the ones that prompted it; frames after it were not seen yet;
+- single frames flicker (one frame can read "sad" inside a smile), a one-second majority does not;
+- in a live session the label is known the moment the note is made and never changes later.
+
+Each analysed frame in the window votes: its label, `uncertain` when its top probability is below
+the model's uncertainty threshold (uncertainty.py), nothing when the patient's face is not in it.
+A tie goes to the label seen most recently. The outcome (`NoteLabel.status`):
+
+- `ok`: the label is an emotion class;
+- `uncertain`: uncertain frames outvote every emotion;
+- `no_face`: frames were analysed in that second, none showed the patient;
+- `not_analysed`: no frame in that second was analysed (yet);
+- `after_end`: the note is later than the last analysed frame (more than 1.5 frame steps after
+  it): a note timed after the end of a recording is flagged, never given the last frame's label.
+
+Only `ok` notes are compared with the clinician's perceived emotion (agreement.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from app.core.analysis.results import FrameResult
+from app.core.analysis.uncertainty import UNCERTAIN
+
+WINDOW_S = 1.0
+STATUS_TEXT = {"uncertain": UNCERTAIN, "no_face": "no face", "not_analysed": "not analysed",
+               "after_end": "after last frame"}
+
+
+@dataclass(frozen=True, slots=True)
+class NoteLabel:
+    label: str | None  # an emotion class when status == "ok", else None
+    status: str  # ok | uncertain | no_face | not_analysed | after_end
+
+    @property
+    def text(self) -> str:
+        """What the app and the PDF show: the emotion, or why there is none."""
+        return self.label if self.label is not None else STATUS_TEXT[self.status]
+
+
+def frame_arrays(frames: Sequence[FrameResult], k: int) -> tuple[np.ndarray, np.ndarray]:
+    """(times, probs[n, k]) of stored frames, NaN rows where the patient is not visible."""
+    times = np.fromiter((r.time_s for r in frames), np.float64, len(frames))
+    probs = np.full((len(frames), k), np.nan)
+    for i, r in enumerate(frames):
+        if r.probs is not None:
+            probs[i] = r.probs
+    return times, probs
+
+
+def label_note(times: np.ndarray, probs: np.ndarray, time_s: float, classes: Sequence[str], *,
+               uncertain_below: float = 0.0, window_s: float = WINDOW_S) -> NoteLabel:
+    """The note label from analysed frames: `times` sorted, `probs` [n, k] with NaN rows where
+    no patient face (the probabilities the user sees: baseline-corrected when one is used)."""
+    n = len(times)
+    if n == 0:
+        return NoteLabel(None, "not_analysed")
+    step = float(np.median(np.diff(times))) if n > 1 else 0.0
+    if time_s > times[-1] + max(1.5 * step, 1e-6):
+        return NoteLabel(None, "after_end")
+    lo = int(np.searchsorted(times, time_s - window_s, side="left"))
+    hi = int(np.searchsorted(times, time_s + 1e-9, side="right"))
+    if lo >= hi:
+        return NoteLabel(None, "not_analysed")
+    window = probs[lo:hi]
+    face = ~np.isnan(window[:, 0])
+    if not face.any():
+        return NoteLabel(None, "no_face")
+    top = np.nanmax(window[face], axis=1)
+    votes = np.where(top < uncertain_below, -1, np.argmax(window[face], axis=1))
+    values, counts = np.unique(votes, return_counts=True)
+    tied = set(values[counts == counts.max()].tolist())
+    winner = next(int(v) for v in votes[::-1] if int(v) in tied)  # the most recent of the tied
+    return NoteLabel(None, "uncertain") if winner < 0 else NoteLabel(classes[winner], "ok")
+
+
+def note_labels(frames: Sequence[FrameResult], times_s: Sequence[float],
+                classes: Sequence[str], *, uncertain_below: float = 0.0) -> list[NoteLabel]:
+    """`label_note` for each note time, from FrameResults in time order."""
+    times, probs = frame_arrays(frames, len(classes))
+    return [label_note(times, probs, t, classes, uncertain_below=uncertain_below)
+            for t in times_s]
