@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 
@@ -9,19 +10,85 @@ def _pct(x: float) -> str:
     return f"{100 * x:.1f} %"
 
 
+ARCH_TEXT = {
+    "cnn7": "7 convolutional layers (3×3, batch norm, ReLU; widths {w}, {w}, {w2}, {w2}, {w4}, "
+            "{w4}, {w8}; max-pooling 48→24→12→6, spatial dropout) → global average pooling",
+    "resnet": "ResNet-18's shape for 48×48: a 3×3 stem, four stages of two basic residual blocks "
+              "(widths {w}, {w2}, {w4}, {w8}; 48→24→12→6) → global average pooling",
+    "vgg16": "VGG-16's 13 convolutions (2-2-3-3-3 at widths {w}, {w2}, {w4}, {w8}, {w8}, batch "
+             "norm; five max-poolings 48→1)",
+}
+
+
+def _per_class_rows(rep: dict, classes: list[str]) -> str:
+    return "\n".join(
+        f"| {c} | {rep['per_class'][c]['precision']:.3f} | {rep['per_class'][c]['recall']:.3f} "
+        f"| {rep['per_class'][c]['f1-score']:.3f} | {int(rep['per_class'][c]['support'])} |"
+        for c in classes
+    )
+
+
+def _cm_rows(rep: dict, classes: list[str]) -> str:
+    cm = rep["confusion_matrix"]
+    return "\n".join(
+        f"| **{c}** | " + " | ".join(str(v) for v in cm[i]) + " |" for i, c in enumerate(classes)
+    )
+
+
+def _truth_section(title: str, rep: dict, classes: list[str], png: str, ece: float | None) -> str:
+    cal = f", expected calibration error {ece:.3f}" if ece is not None else ""
+    return f"""### {title} ({rep['n']} images)
+**Accuracy {_pct(rep['accuracy'])}**, macro F1 {rep['macro_avg']['f1-score']:.3f}{cal}.
+
+| class | precision | recall | F1 | support |
+|---|---|---|---|---|
+{_per_class_rows(rep, classes)}
+
+Confusion matrix (rows true, columns predicted; `{png}`):
+
+| | {' | '.join(classes)} |
+|---|{'---|' * len(classes)}
+{_cm_rows(rep, classes)}
+"""
+
+
+def _ab_section(out_dir: Path) -> str:
+    """The recipe's A/B table, from `ab_results.json` beside the card when one was measured."""
+    f = out_dir / "ab_results.json"
+    if not f.exists():
+        return ""
+    try:
+        ab = json.loads(f.read_text())
+        rows = "\n".join(
+            f"| {r['change']} | {r['val_accuracy']:.3f} | {r['val_consensus']:.3f} "
+            f"| {r['minutes']:.0f} min | {r['verdict']} |" for r in ab["rows"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return ""
+    return f"""
+## Recipe: what earned its place (A/B at equal budget)
+{ab.get('setup', '')}
+
+| change | val acc (original) | val acc (consensus) | cost | kept? |
+|---|---|---|---|---|
+{rows}
+"""
+
+
 def write_card(path: Path, m: dict) -> None:
     classes = m["classes"]
     test = m["test"]
     hp = m["hparams"]
-    rows = "\n".join(
-        f"| {c} | {test['per_class'][c]['precision']:.3f} | {test['per_class'][c]['recall']:.3f} "
-        f"| {test['per_class'][c]['f1-score']:.3f} | {int(test['per_class'][c]['support'])} |"
-        for c in classes
-    )
-    cm = test["confusion_matrix"]
-    cm_rows = "\n".join(
-        f"| **{c}** | " + " | ".join(str(v) for v in cm[i]) + " |" for i, c in enumerate(classes)
-    )
+    cal = m.get("calibration", {})
+    w = hp["width"]
+    arch = ARCH_TEXT[hp.get("arch", "cnn7")].format(w=w, w2=2 * w, w4=4 * w, w8=8 * w)
+    train_classes = m.get("train_classes", classes)
+    targets = m.get("targets", {})
+    truths = _truth_section("Against the original FER-2013 labels", test, classes,
+                            "confusion_matrix.png", cal.get("ece_original"))
+    if m.get("test_consensus"):
+        truths += "\n" + _truth_section(
+            "Against the FER+ raters' majority", m["test_consensus"], classes,
+            "confusion_matrix_consensus.png", cal.get("ece_consensus"))
     trials = m.get("search", {}).get("trials", [])
     trial_rows = "\n".join(
         f"| {t['trial']} | {t['val_accuracy']:.3f} | {t['learning_rate']:.2e} | {t['dropout']:.2f} "
@@ -46,8 +113,10 @@ without a clinician's judgement.
 - output `float32 [N, {len(classes)}]`: softmax probabilities, classes in this order:
   `{','.join(classes)}` (ONNX metadata `classes`)
 - test-time horizontal-flip averaging inside the graph: **{'yes' if m['flip_tta'] else 'no'}**
-  (`--flip-tta {m['flip_tta_mode']}`; validation split: {_pct(m['validation']['accuracy_plain'])} plain vs
-  {_pct(m['validation']['accuracy_flip'])} with flip, which doubles the inference cost)
+  (`--flip-tta {m['flip_tta_mode']}`; validation score {_pct(m['validation']['score_plain'])} plain vs
+  {_pct(m['validation']['score_flip'])} with flip, which doubles the inference cost)
+- members averaged inside the graph: {m.get('ensemble', 1)}; temperature {cal.get('temperature', 1.0):.3f}
+  applied inside the graph (fitted on the validation split)
 - ONNX/Keras parity on {m['export']['parity_images']} real images: max |Δ| = {m['export']['parity_max_abs_diff']:.1e}
 
 ## Data
@@ -61,20 +130,28 @@ per-image contrast-stretched; inference crops are prepared the same way.
 | test (final report only) | FER-2013 *PublicTest* | {m['data']['test']} |
 
 Training images per class: {', '.join(f'{c} {n}' for c, n in counts.items())}. Imbalance is
-handled with square-root-tempered balanced sample weights.
+handled with square-root-tempered balanced sample weights (capped at 2).
+
+**Two truths.** FER-2013's labels come from one annotator each; FER+ (Barsoum et al. 2016, MIT)
+had ten raters re-label every image ({targets.get('votes') or 'not used in this run'}). The net
+learns {', '.join(train_classes)}; the exported graph keeps {', '.join(classes)} and renormalises
+them. Each training target is {1 - targets.get('vote_weight', 0):.2f} × the original one-hot label
++ {targets.get('vote_weight', 0):.2f} × the raters' vote distribution (images without votes keep
+their label). Every figure below is given against both truths: the original label, and the
+raters' majority (the class with at least half of an image's ten votes; images without such a
+majority among these classes are left out of that truth).
 
 ## Architecture
-7 convolutional layers (3×3, batch norm, ReLU; widths {hp['width']}, {hp['width']},
-{2 * hp['width']}, {2 * hp['width']}, {4 * hp['width']}, {4 * hp['width']}, {8 * hp['width']}; max-pooling
-48→24→12→6, spatial dropout) → global average pooling → 2 fully connected layers
-({8 * hp['width']} units with batch norm and dropout, then {len(classes)}-way softmax).
-{m['params']:,} parameters. Augmentation during training only (Keras layers): horizontal flip,
-shift ±10 %, rotation ±14°, zoom, contrast, random erasing; MixUp on part of each batch; label smoothing.
-Optimiser AdamW, linear warm-up then cosine decay.
-
+{arch} → 2 fully connected layers ({8 * w} units with batch norm and dropout, then a
+{len(train_classes)}-way softmax). {m['params']:,} parameters per member. Augmentation during
+training only (Keras layers): horizontal flip, shift ±10 %, rotation ±14°, zoom, contrast, random
+erasing; MixUp on part of each batch; label smoothing. Optimiser AdamW, linear warm-up then
+cosine decay; the epoch with the best validation score (mean of both truths) is kept.
+{_ab_section(path.parent)}
 ## Hyperparameter search
 hyperopt TPE, {m.get('search', {}).get('max_evals', 0)} trials of {m.get('search', {}).get('epochs', 0)} epochs
-on {_pct(m.get('search', {}).get('fraction', 0))} of the train split, scored on validation accuracy.
+on {_pct(m.get('search', {}).get('fraction', 0))} of the train split, scored on the validation score
+(mean accuracy against both truths).
 Learning rate log-uniform in [3e-4, 6e-3] (as the original study), dropout, weight decay
 (log-uniform), label smoothing, MixUp share, batch size.
 
@@ -85,20 +162,16 @@ Learning rate log-uniform in [3e-4, 6e-3] (as the original study), dropout, weig
 **Chosen:** learning rate {hp['learning_rate']:.2e}, dropout {hp['dropout']:.2f}, weight decay
 {hp['weight_decay']:.1e}, label smoothing {hp['label_smoothing']:.2f}, mixup {hp['mixup']:.2f},
 batch {hp['batch_size']}; final fit {m['final']['epochs_run']} epochs (best validation accuracy
-{_pct(m['final']['best_val_accuracy'])}).
+{_pct(m['final']['best_val_accuracy'])} original, {_pct(m['final'].get('best_val_consensus', float('nan')))} consensus).
 
-## Results on PublicTest ({test['n']} images)
-**Accuracy {_pct(test['accuracy'])}**, macro F1 {test['macro_avg']['f1-score']:.3f}.
-
-| class | precision | recall | F1 | support |
-|---|---|---|---|---|
-{rows}
-
-Confusion matrix (rows true, columns predicted; `confusion_matrix.png`):
-
-| | {' | '.join(classes)} |
-|---|{'---|' * len(classes)}
-{cm_rows}
+## Results on PublicTest
+{truths}
+## Calibration
+A "90 %" should be right nine times in ten. Temperature {cal.get('temperature', 1.0):.3f}, fitted on the
+validation split (original labels) and applied inside the graph, takes the expected calibration
+error ({cal.get('bins', 15)} equal-width bins of the top probability) on PublicTest from
+{cal.get('ece_original_uncalibrated', float('nan')):.3f} to **{cal.get('ece_original', float('nan')):.3f}** against the original labels
+(consensus: {cal.get('ece_consensus_uncalibrated', float('nan')):.3f} → {cal.get('ece_consensus', float('nan')):.3f}). Reliability diagram: `reliability_diagram.png`.
 
 ## Cost
 Precision {m['precision']}; training {m['final']['images_per_s']:.0f} images/s in the final fit;
@@ -109,8 +182,8 @@ on {m['machine']}.
 - FER-2013 faces are mostly frontal, web-sourced, and skewed in age and ethnicity; labels are noisy
   (human agreement on FER-2013 is about 65 % over seven classes). Expect lower accuracy on profile
   views, occlusion (hands, masks, glasses), poor light, children and under-represented groups.
-- Only {len(classes)} classes are modelled; anger, fear and disgust are mapped to whichever of these
-  looks closest. A label is an estimate of a displayed expression in one frame, not a state.
+- Only {len(classes)} classes are shown; a face showing anger, fear or disgust gets whichever of these
+  the model finds closest. A label is an estimate of a displayed expression in one frame, not a state.
 - Accuracy on a clinic's own camera depends on face detection and crop quality as well as on this model.
 """
     path.write_text(text)

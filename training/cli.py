@@ -1,4 +1,5 @@
-"""`fer-train`: FER-2013 CSV -> hyperopt search -> final fit -> PublicTest report -> ONNX + card.
+"""`fer-train`: FER-2013 CSV (+ FER+ votes) -> hyperopt search -> final fit(s) -> calibration
+-> PublicTest report against both truths -> ONNX + card.
 
 Work files (trials, checkpoints, log) go to --workdir; the shipped artefacts to --out.
 Every stage is resumable with --resume: finished trials, the final fit's last epoch and a
@@ -17,10 +18,23 @@ import sys
 import time
 from pathlib import Path
 
-from training.data import DataError, Dataset, load_fer_csv, parse_classes, stratified_split
+import numpy as np
+
+from training import atomic
+from training.data import (
+    FER_CLASSES,
+    DataError,
+    Dataset,
+    load_fer_csv,
+    parse_classes,
+    select_classes,
+    stratified_split,
+)
+from training.targets import Task, accuracy
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_CSV = REPO.parent / "shared" / "data" / "fer2013" / "fer2013.csv.gz"
+SHARED_VOTES = REPO.parent / "shared" / "data" / "ferplus" / "fer2013_ferplus_votes.csv.gz"
 MODEL_FILE = "fer_cnn.onnx"
 log = logging.getLogger("fer-train")
 
@@ -31,6 +45,24 @@ def build_parser() -> argparse.ArgumentParser:
                    help=f"FER-2013 CSV (plain or .gz); default {SHARED_CSV} when it exists")
     p.add_argument("--classes", default="happy,sad,surprise,neutral",
                    help="comma-separated FER class names, or 'all' (default: %(default)s)")
+    p.add_argument("--train-classes", choices=["all", "same"], default="all",
+                   help="all: the net learns the seven FER classes and the export keeps "
+                        "--classes (the others shape the boundaries); same: only --classes")
+    p.add_argument("--votes", default=None,
+                   help=f"FER+ votes CSV aligned with the data rows, or 'none' (default: "
+                        f"{SHARED_VOTES} with the shared FER-2013 CSV)")
+    p.add_argument("--vote-weight", type=float, default=0.5,
+                   help="share of the FER+ vote distribution in each target (0: original "
+                        "labels only, 1: votes only; images without votes keep their label)")
+    p.add_argument("--arch", choices=["cnn7", "resnet", "vgg16"], default="cnn7",
+                   help="cnn7: the shipped design; resnet/vgg16: ResNet-18 / VGG-16 shapes")
+    p.add_argument("--hparams", type=Path,
+                   help="JSON of hyperparameters for the final fit (e.g. a search's "
+                        "best_params.json) instead of a search or the defaults")
+    p.add_argument("--ensemble", type=int, default=1,
+                   help="members (seeds seed, seed+1, ...) averaged inside the exported graph")
+    p.add_argument("--calibrate", choices=["on", "off"], default="on",
+                   help="fit a temperature on the validation split and apply it in the graph")
     p.add_argument("--out", type=Path, default=REPO / "models",
                    help="where the ONNX model, card, metrics and confusion matrix go")
     p.add_argument("--workdir", type=Path, default=REPO / "runs" / "fer-train",
@@ -100,6 +132,35 @@ def _check_args(args: argparse.Namespace) -> None:
         raise DataError("--search-fraction must be in (0, 1]")
     if args.epochs < 1 or args.search_epochs < 1 or args.max_evals < 0 or args.width < 4:
         raise DataError("--epochs and --search-epochs must be ≥ 1, --max-evals ≥ 0, --width ≥ 4")
+    if not 0 <= args.vote_weight <= 1:
+        raise DataError("--vote-weight must be between 0 and 1")
+    if not 1 <= args.ensemble <= 8:
+        raise DataError("--ensemble must be between 1 and 8")
+
+
+def resolve_votes(arg: str | None, csv_path: Path) -> Path | None:
+    """The votes are aligned with the rows of the shared FER-2013 CSV: by default they are used
+    with that file only."""
+    if arg is None:
+        same = csv_path.resolve() == SHARED_CSV.resolve()
+        return SHARED_VOTES if same and SHARED_VOTES.exists() else None
+    return None if arg.lower() == "none" else Path(arg)
+
+
+def load_hparams(path: Path, width: int, arch: str):
+    from training.model import HParams
+
+    data = atomic.read_json(path) if path.exists() else None
+    if not isinstance(data, dict):
+        raise DataError(f"--hparams: {path} is missing or not a JSON object")
+    known = set(HParams.__dataclass_fields__)
+    unknown = set(data) - known
+    if unknown:
+        raise DataError(f"--hparams: unknown key(s) {', '.join(sorted(unknown))} in {path}")
+    try:
+        return HParams(**{**data, "width": width, "arch": arch})
+    except TypeError as exc:
+        raise DataError(f"--hparams: {exc}") from None
 
 
 def run(args: argparse.Namespace) -> int:
@@ -107,19 +168,41 @@ def run(args: argparse.Namespace) -> int:
     _check_args(args)
     classes = parse_classes(args.classes)
     csv_path = resolve_csv(args.csv)
+    votes_path = resolve_votes(args.votes, csv_path)
     setup_logging(args.workdir)
     timing_file = args.workdir / "timing.json"
-    timing = json.loads(timing_file.read_text()) if args.resume and timing_file.exists() else {}
+    timing = (atomic.read_json(timing_file) if args.resume else None) or {}
     prior = float(timing.get("elapsed_s", 0.0))
 
-    log.info("reading %s (classes %s)", csv_path, ",".join(classes))
-    splits = load_fer_csv(csv_path, classes)
+    # Validation and test keep every FER class the data has, so that recipes learning four or
+    # seven classes are judged on the same images; the net learns `train_classes`.
+    splits = load_fer_csv(csv_path, FER_CLASSES, extra_ok=True)
+    present = splits["Training"].classes
+    missing = [c for c in classes if c not in present]
+    if missing:
+        raise DataError(f"{csv_path}: class(es) {', '.join(missing)} have no Training rows")
+    train_classes = tuple(c for c in present if c in classes or args.train_classes == "all")
+    log.info("read %s (net learns %s; output %s)", csv_path, ",".join(train_classes),
+             ",".join(classes))
     if "PublicTest" not in splits:
         raise DataError(f"{csv_path}: no PublicTest rows to evaluate on")
     full: Dataset = splits["Training"]
     test: Dataset = splits["PublicTest"]
+    vote_weight = args.vote_weight
+    if votes_path is not None:
+        from training.votes import attach_votes, load_votes
+
+        table = load_votes(votes_path)
+        full, test = attach_votes(full, table), attach_votes(test, table)
+        log.info("FER+ votes from %s (%.1f %% of Training rows matched), vote weight %.2f",
+                 votes_path, 100 * (~np.isnan(full.votes[:, 0])).mean(), vote_weight)
+    else:
+        vote_weight = 0.0
+        log.info("no FER+ votes: original labels only, no consensus truth")
+    task = Task(train_classes, classes, vote_weight)
     tr_idx, va_idx = stratified_split(full.labels, args.val_fraction, args.seed)
-    train, val = full.subset(tr_idx), full.subset(va_idx)
+    train = select_classes(full.subset(tr_idx), train_classes)
+    val = full.subset(va_idx)
     log.info("train %d  val %d  test %d  per class %s", len(train), len(val), len(test),
              train.counts())
 
@@ -127,9 +210,9 @@ def run(args: argparse.Namespace) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     import keras
 
-    from training import evaluate, export
-    from training.fit import evaluate_accuracy, fit, predict
-    from training.model import HParams
+    from training import calibrate, evaluate, export
+    from training.fit import fit
+    from training.model import HParams, logits_of
     from training.search import run_search, search_summary
 
     bf16 = args.precision == "bf16" or (args.precision == "auto" and cpu_has_bf16())
@@ -139,81 +222,143 @@ def run(args: argparse.Namespace) -> int:
     search_info: dict = {"max_evals": args.max_evals, "epochs": args.search_epochs,
                          "fraction": args.search_fraction, "trials": []}
     t_search = time.perf_counter()
-    if args.max_evals > 0:
-        hp, trials = run_search(train, val, args.workdir / "search", args.max_evals,
+    if args.hparams is not None:
+        hp = load_hparams(args.hparams, args.width, args.arch)
+        search_info["max_evals"] = 0
+    elif args.max_evals > 0:
+        hp, trials = run_search(train, val, task, args.workdir / "search", args.max_evals,
                                 args.search_epochs, args.search_fraction, args.seed,
-                                args.width, args.resume)
+                                args.width, args.resume, args.arch)
         search_info["trials"] = search_summary(trials)
     else:
-        hp = HParams(width=args.width)
+        hp = HParams(width=args.width, arch=args.arch)
     search_s = time.perf_counter() - t_search + float(timing.get("search_s", 0.0))
     # A search cut off before timing.json was written still counts: trials record their time.
     search_s = max(search_s, sum(t.get("seconds", 0.0) for t in search_info["trials"]))
     prior = max(prior, search_s - (time.perf_counter() - t_search))
     _save_timing(timing_file, prior + time.perf_counter() - t_start, search_s)
 
-    final_dir = args.workdir / "final"
-    if not args.resume and final_dir.exists():
-        import shutil
+    members = []
+    for m in range(args.ensemble):
+        final_dir = args.workdir / ("final" if m == 0 else f"final{m + 1}")
+        if not args.resume and final_dir.exists():
+            import shutil
 
-        shutil.rmtree(final_dir)
-    log.info("final fit: %d epochs with %s", args.epochs, json.dumps(hp.to_dict()))
-    res = fit(hp, train, val, args.epochs, args.seed, workdir=final_dir, prefix="final ",
-              patience=args.patience)
-    _save_timing(timing_file, prior + time.perf_counter() - t_start, search_s)
+            shutil.rmtree(final_dir)
+        log.info("final fit %d/%d: %d epochs with %s", m + 1, args.ensemble, args.epochs,
+                 json.dumps(hp.to_dict()))
+        res = fit(hp, train, val, args.epochs, args.seed + m, task, workdir=final_dir,
+                  prefix="final " if m == 0 else f"final{m + 1} ", patience=args.patience)
+        log.info("member %d: val original %.4f, consensus %.4f", m + 1, res.best_val_accuracy,
+                 res.best_val_consensus)
+        members.append(res)
+        _save_timing(timing_file, prior + time.perf_counter() - t_start, search_s)
 
-    acc_plain = evaluate_accuracy(res.model, val)
-    acc_flip = evaluate_accuracy(res.model, val, flip=True)
-    use_flip = args.flip_tta == "on" or (args.flip_tta == "auto" and acc_flip > acc_plain)
-    log.info("validation accuracy %.4f plain, %.4f with flip -> flip %s",
-             acc_plain, acc_flip, "on" if use_flip else "off")
-    test_probs = predict(res.model, test, flip=use_flip)
-    rep = evaluate.report(test.labels, test_probs, classes)
-    log.info("PublicTest accuracy %.4f\n%s", rep["accuracy"], rep["text"])
+    def view_logits(ds: Dataset, flip: bool) -> np.ndarray:
+        """[V, N, K_train]: each member's logits for the image (and its mirror image)."""
+        x = ds.images.astype(np.float32)
+        xs = [x, x[:, :, ::-1, :]] if flip else [x]
+        return np.stack([logits_of(r.model).predict(v, batch_size=512, verbose=0)
+                         for r in members for v in xs]).astype(np.float64)
+
+    out_idx = task.out_idx
+    val_truths, test_truths = task.truths(val), task.truths(test)
+    val_z = {f: view_logits(val, f)[..., out_idx] for f in (False, True)}
+
+    def val_score(z: np.ndarray) -> float:
+        p = calibrate.calibrated_probs(z, 1.0)
+        accs = [accuracy(val_truths[k], p) for k in ("original", "consensus")]
+        return float(np.nanmean(accs))
+
+    score_plain, score_flip = val_score(val_z[False]), val_score(val_z[True])
+    use_flip = args.flip_tta == "on" or (args.flip_tta == "auto" and score_flip > score_plain)
+    log.info("validation score %.4f plain, %.4f with flip -> flip %s",
+             score_plain, score_flip, "on" if use_flip else "off")
+    temperature = 1.0
+    if args.calibrate == "on":
+        temperature = calibrate.fit_temperature(val_z[use_flip], val_truths["original"])
+    log.info("temperature %.3f (fitted on validation, original labels)", temperature)
+
+    test_z = view_logits(test, use_flip)[..., out_idx]
+    test_probs = calibrate.calibrated_probs(test_z, temperature)
+    raw_probs = calibrate.calibrated_probs(test_z, 1.0)
+    reports = {k: evaluate.report(test_truths[k], test_probs, classes)
+               for k in ("original", "consensus") if (test_truths[k] >= 0).any()}
+    rel = {k: calibrate.reliability(test_truths[k], test_probs) for k in reports}
+    rel_raw = {k: calibrate.reliability(test_truths[k], raw_probs) for k in reports}
+    rep = reports["original"]
+    for k, r in reports.items():
+        log.info("PublicTest against the %s labels (n=%d): accuracy %.4f, ECE %.4f (%.4f "
+                 "before calibration)\n%s", k, r["n"], r["accuracy"], rel[k]["ece"],
+                 rel_raw[k]["ece"], r["text"])
 
     args.out.mkdir(parents=True, exist_ok=True)
-    infer = export.inference_model(res.model, hp, len(classes), use_flip)
+    infer = export.inference_model([(r.model, hp) for r in members], task, use_flip,
+                                   temperature)
     check = val.images[:512]
     date = dt.date.today().isoformat()
     diff = export.export_onnx(
         infer, args.out / MODEL_FILE, classes, check,
-        metadata={"version": f"fer_cnn-{date}", "test_accuracy": f"{rep['accuracy']:.4f}",
-                  "flip_tta": str(use_flip).lower()},
+        metadata={"version": f"fer_{hp.arch}-{date}", "test_accuracy": f"{rep['accuracy']:.4f}",
+                  "flip_tta": str(use_flip).lower(), "temperature": f"{temperature:.4f}",
+                  "ensemble": str(args.ensemble)},
     )
     log.info("exported %s (parity max |diff| %.2e on %d images)", args.out / MODEL_FILE, diff,
              len(check))
-    evaluate.plot_confusion(
-        rep["confusion_matrix"], classes, args.out / "confusion_matrix.png",
-        f"PublicTest, n={rep['n']}, accuracy {rep['accuracy']:.1%}",
-    )
+    titles = {"original": "original FER-2013 labels", "consensus": "FER+ raters' majority"}
+    for k, r in reports.items():
+        name = "confusion_matrix.png" if k == "original" else f"confusion_matrix_{k}.png"
+        evaluate.plot_confusion(r["confusion_matrix"], classes, args.out / name,
+                                f"PublicTest vs {titles[k]}, n={r['n']}, "
+                                f"accuracy {r['accuracy']:.1%}")
+    calibrate.plot_reliability(
+        {titles[k]: rel[k] for k in rel}, args.out / "reliability_diagram.png",
+        f"PublicTest reliability, temperature {temperature:.2f}")
     wall = prior + time.perf_counter() - t_start
+    first = members[0]
     metrics = {
-        "model_file": MODEL_FILE, "date": date, "classes": list(classes), "seed": args.seed,
+        "model_file": MODEL_FILE, "date": date, "classes": list(classes),
+        "train_classes": list(train_classes), "seed": args.seed,
         "precision": "mixed_bfloat16" if bf16 else "float32", "hparams": hp.to_dict(),
-        "params": int(res.model.count_params()),
+        "params": int(first.model.count_params()), "ensemble": args.ensemble,
         "flip_tta": use_flip, "flip_tta_mode": args.flip_tta,
+        "targets": {"votes": votes_path.name if votes_path else None,
+                    "vote_weight": vote_weight},
         "data": {"csv": csv_path.name, "train": len(train), "val": len(val), "test": len(test),
                  "val_fraction": args.val_fraction, "counts": train.counts()},
         "search": search_info,
-        "final": {"epochs_run": res.epochs_run, "best_val_accuracy": res.best_val_accuracy,
-                  "images_per_s": res.images_per_s, "seconds": res.seconds},
-        "validation": {"accuracy_plain": acc_plain, "accuracy_flip": acc_flip},
+        "final": {"epochs_run": first.epochs_run, "best_val_accuracy": first.best_val_accuracy,
+                  "best_val_consensus": first.best_val_consensus,
+                  "images_per_s": first.images_per_s,
+                  "seconds": sum(r.seconds for r in members),
+                  "members": [{"val_accuracy": r.best_val_accuracy,
+                               "val_consensus": r.best_val_consensus,
+                               "epochs_run": r.epochs_run} for r in members]},
+        "validation": {"score_plain": score_plain, "score_flip": score_flip},
+        "calibration": {"temperature": temperature, "bins": calibrate.ECE_BINS,
+                        **{f"ece_{k}": rel[k]["ece"] for k in rel},
+                        **{f"ece_{k}_uncalibrated": rel_raw[k]["ece"] for k in rel},
+                        "reliability": {k: rel[k]["bins"] for k in rel}},
         "test": {k: v for k, v in rep.items() if k != "text"},
+        "test_consensus": ({k: v for k, v in reports["consensus"].items() if k != "text"}
+                           if "consensus" in reports else None),
         "export": {"parity_max_abs_diff": diff, "parity_images": len(check)},
         "wall_time_s": wall, "search_time_s": search_s,
         "machine": f"{os.cpu_count()} CPU cores, {platform.machine()}, {platform.system()}",
     }
-    (args.out / "metrics.json").write_text(json.dumps(metrics, indent=2))
+    atomic.write_json(args.out / "metrics.json", metrics)
     from training.card import write_card
 
     write_card(args.out / "MODEL_CARD.md", metrics)
-    log.info("done in %.1f min: accuracy %.4f, artefacts in %s", wall / 60, rep["accuracy"],
+    log.info("done in %.1f min: accuracy %.4f original / %s consensus, artefacts in %s",
+             wall / 60, rep["accuracy"],
+             f"{reports['consensus']['accuracy']:.4f}" if "consensus" in reports else "-",
              args.out)
     return 0
 
 
 def _save_timing(path: Path, elapsed: float, search_s: float) -> None:
-    path.write_text(json.dumps({"elapsed_s": elapsed, "search_s": search_s}))
+    atomic.write_json(path, {"elapsed_s": elapsed, "search_s": search_s})
 
 
 if __name__ == "__main__":

@@ -29,12 +29,18 @@ class Dataset:
     images: np.ndarray  # uint8 [N, 48, 48, 1]
     labels: np.ndarray  # int64 [N], index into `classes`
     classes: tuple[str, ...]
+    rows: np.ndarray | None = None  # int64 [N], 0-based data row of the CSV (aligns FER+ votes)
+    votes: np.ndarray | None = None  # float32 [N, 10] FER+ vote counts; NaN rows: no votes
 
     def __len__(self) -> int:
         return len(self.labels)
 
     def subset(self, idx: np.ndarray) -> Dataset:
-        return Dataset(self.images[idx], self.labels[idx], self.classes)
+        def pick(a: np.ndarray | None) -> np.ndarray | None:
+            return None if a is None else a[idx]
+
+        return Dataset(self.images[idx], self.labels[idx], self.classes, pick(self.rows),
+                       pick(self.votes))
 
     def counts(self) -> dict[str, int]:
         return {c: int((self.labels == i).sum()) for i, c in enumerate(self.classes)}
@@ -71,16 +77,19 @@ def _open_text(path: Path) -> io.TextIOBase:
 
 
 def load_fer_csv(
-    path: str | Path, classes: tuple[str, ...] = DEFAULT_CLASSES
+    path: str | Path, classes: tuple[str, ...] = DEFAULT_CLASSES, extra_ok: bool = False
 ) -> dict[str, Dataset]:
     """Read the CSV and return one Dataset per `Usage` value (Training, PublicTest, ...).
 
-    Labels are remapped to positions in `classes`; rows of other classes are dropped.
+    Labels are remapped to positions in `classes`; rows of other classes are dropped. With
+    `extra_ok`, `classes` may be a wish list: those without Training rows are left out (the
+    others keep their order) instead of being an error.
     """
     path = Path(path)
     keep = {FER_CLASSES.index(c): i for i, c in enumerate(classes)}
     images: dict[str, list[np.ndarray]] = {}
     labels: dict[str, list[int]] = {}
+    rows: dict[str, list[int]] = {}
     try:
         with _open_text(path) as fh:
             reader = csv.reader(fh)
@@ -125,20 +134,34 @@ def load_fer_csv(
                 usage = row[iu].strip()
                 images.setdefault(usage, []).append(pix.astype(np.uint8).reshape(SIDE, SIDE, 1))
                 labels.setdefault(usage, []).append(keep[emotion])
+                rows.setdefault(usage, []).append(lineno - 2)
     except (OSError, EOFError, gzip.BadGzipFile, UnicodeDecodeError, csv.Error) as exc:
         raise DataError(f"{path}: cannot read ({exc.__class__.__name__}: {exc})") from None
 
     out = {
-        usage: Dataset(np.stack(images[usage]), np.asarray(labels[usage], np.int64), classes)
+        usage: Dataset(np.stack(images[usage]), np.asarray(labels[usage], np.int64), classes,
+                       np.asarray(rows[usage], np.int64))
         for usage in images
     }
     if "Training" not in out:
         raise DataError(f"{path}: no Training rows for classes {','.join(classes)}")
-    for usage, ds in out.items():
-        empty = [c for c, n in ds.counts().items() if n == 0]
-        if empty and usage == "Training":
-            raise DataError(f"{path}: class(es) {', '.join(empty)} have no Training rows")
+    empty = [c for c, n in out["Training"].counts().items() if n == 0]
+    if empty and extra_ok:
+        kept = tuple(c for c in classes if c not in empty)
+        return {usage: select_classes(ds, kept) for usage, ds in out.items()}
+    if empty:
+        raise DataError(f"{path}: class(es) {', '.join(empty)} have no Training rows")
     return out
+
+
+def select_classes(ds: Dataset, classes: tuple[str, ...]) -> Dataset:
+    """The rows of `ds` whose class is in `classes`, labels renumbered in that order."""
+    remap = np.full(len(ds.classes), -1, np.int64)
+    for i, c in enumerate(classes):
+        remap[ds.classes.index(c)] = i
+    keep = np.flatnonzero(remap[ds.labels] >= 0)
+    sub = ds.subset(keep)
+    return Dataset(sub.images, remap[sub.labels], classes, sub.rows, sub.votes)
 
 
 def stratified_split(

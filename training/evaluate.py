@@ -13,6 +13,9 @@ from sklearn.metrics import classification_report, confusion_matrix  # noqa: E40
 
 
 def report(labels: np.ndarray, probs: np.ndarray, classes: tuple[str, ...]) -> dict:
+    """Classification report over the images with a label on this truth (label >= 0)."""
+    keep = labels >= 0
+    labels, probs = labels[keep], probs[keep]
     pred = probs.argmax(1)
     rep = classification_report(
         labels, pred, labels=list(range(len(classes))), target_names=list(classes),

@@ -15,7 +15,8 @@ import onnx
 import onnxruntime as ort
 from keras import layers
 
-from training.model import INPUT_SHAPE, HParams, make_core
+from training.model import INPUT_SHAPE, HParams, logits_of, make_core
+from training.targets import Task
 
 PARITY_TOLERANCE = 1e-4
 
@@ -31,18 +32,43 @@ class HorizontalFlip(layers.Layer):
         return keras.ops.flip(x, axis=2)
 
 
-def inference_model(trained: keras.Model, hp: HParams, num_classes: int, flip: bool) -> keras.Model:
-    """A float32 copy of the trained core; with `flip`, it averages image and mirror image."""
+class CalibratedSubset(layers.Layer):
+    """softmax(logits[:, idx] / T): keeps the output classes (renormalised among themselves) and
+    applies the temperature fitted on the validation split (calibrate.py)."""
+
+    def __init__(self, idx: list[int], temperature: float, **kwargs):
+        super().__init__(**kwargs)
+        self.idx, self.temperature = list(idx), float(temperature)
+
+    def call(self, z):
+        z = keras.ops.take(z, self.idx, axis=1) / self.temperature
+        return keras.ops.softmax(z, axis=-1)
+
+    def get_config(self):
+        return {**super().get_config(), "idx": self.idx, "temperature": self.temperature}
+
+
+def inference_model(
+    members: list[tuple[keras.Model, HParams]], task: Task, flip: bool, temperature: float = 1.0
+) -> keras.Model:
+    """The shipped graph, float32: for each member net (an ensemble when several) and each view
+    (the image, and its mirror image with `flip`), calibrated probabilities of the output
+    classes; their mean is the output."""
     previous = keras.config.dtype_policy()
     keras.config.set_dtype_policy("float32")
     try:
-        core = make_core(hp, num_classes)
-        core.set_weights(trained.get_weights())
-        if not flip:
-            return core
         inp = keras.Input(INPUT_SHAPE, name="pixels")
-        out = layers.Average(name="tta_mean")([core(inp), core(HorizontalFlip(name="mirror")(inp))])
-        return keras.Model(inp, out, name="fer_cnn_tta")
+        views = [inp, HorizontalFlip(name="mirror")(inp)] if flip else [inp]
+        outs = []
+        for i, (trained, hp) in enumerate(members):
+            core = make_core(hp, len(task.train_classes))
+            core.set_weights(trained.get_weights())
+            logits = logits_of(core, name=f"member{i}")
+            for j, view in enumerate(views):
+                outs.append(CalibratedSubset(task.out_idx, temperature, name=f"probs{i}_{j}")(
+                    logits(view)))
+        out = outs[0] if len(outs) == 1 else layers.Average(name="mean")(outs)
+        return keras.Model(inp, out, name="fer_classifier")
     finally:
         keras.config.set_dtype_policy(previous)
 

@@ -1,10 +1,16 @@
-"""Fitting one configuration: used by every search trial and by the final, resumable fit."""
+"""Fitting one configuration: used by every search trial and by the final, resumable fit.
+
+Validation is judged on the output classes against both truths (targets.Task): each epoch the
+net's probabilities are collapsed to the output classes and scored against the original labels
+(`val_accuracy`) and the FER+ raters' majority (`val_consensus`); their mean (`val_score`) picks
+the best epoch and drives early stopping.
+"""
 
 from __future__ import annotations
 
-import json
 import logging
 import math
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,12 +18,15 @@ from pathlib import Path
 import keras
 import numpy as np
 
+from training import atomic
 from training.data import Dataset
 from training.model import HParams, make_core
-from training.pipeline import eval_dataset, train_dataset
+from training.pipeline import train_dataset
+from training.targets import Task, accuracy
 
 DONE_FILE = "done.json"  # written when a fit ends; its presence means "reload, don't train"
-FIT_SUMMARY = ("best_val_accuracy", "epochs_run", "images_per_s", "seconds")  # what done.json keeps
+FIT_SUMMARY = ("best_val_score", "best_val_accuracy", "best_val_consensus", "epochs_run",
+               "images_per_s", "seconds")  # what done.json keeps
 
 log = logging.getLogger("fer-train")
 
@@ -25,11 +34,39 @@ log = logging.getLogger("fer-train")
 @dataclass
 class FitResult:
     model: keras.Model
+    best_val_score: float
     best_val_accuracy: float
+    best_val_consensus: float
     epochs_run: int
     images_per_s: float
     seconds: float
     history: dict
+
+
+def val_scores(probs: np.ndarray, val: Dataset, task: Task) -> dict[str, float]:
+    """`val_accuracy` (original labels), `val_consensus` (raters' majority), `val_score`."""
+    p = task.collapse(probs)
+    truths = task.truths(val)
+    orig, cons = accuracy(truths["original"], p), accuracy(truths["consensus"], p)
+    score = orig if math.isnan(cons) else (orig + cons) / 2
+    return {"val_accuracy": orig, "val_consensus": cons, "val_score": score}
+
+
+class TwoTruthValidation(keras.callbacks.Callback):
+    """Scores the epoch's weights on the validation split and puts the figures in the logs,
+    for the checkpoint, early stopping and the progress line that follow it."""
+
+    def __init__(self, val: Dataset, task: Task):
+        super().__init__()
+        self.x = val.images.astype(np.float32)
+        self.val, self.task = val, task
+
+    def on_epoch_end(self, epoch, logs=None):
+        t0 = time.perf_counter()
+        probs = self.model.predict(self.x, batch_size=512, verbose=0)
+        if logs is not None:
+            logs.update(val_scores(probs, self.val, self.task))
+            logs["val_seconds"] = time.perf_counter() - t0
 
 
 class ProgressLog(keras.callbacks.Callback):
@@ -44,21 +81,18 @@ class ProgressLog(keras.callbacks.Callback):
     def on_epoch_begin(self, epoch, logs=None):
         self._t = time.perf_counter()
 
-    def on_test_begin(self, logs=None):
-        # Throughput counts training only, not the validation pass.
-        if hasattr(self, "_t"):
-            self._train_dt = time.perf_counter() - self._t
-
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}
-        dt = getattr(self, "_train_dt", time.perf_counter() - self._t)
+        # Throughput counts training only, not the validation pass.
+        dt = time.perf_counter() - self._t - logs.get("val_seconds", 0.0)
         self.train_seconds += dt
         self.images += self.n_images
         log.info(
-            "%sepoch %d/%d  loss %.4f  acc %.4f  val_loss %.4f  val_acc %.4f  %.0f img/s  (%.0f s)",
+            "%sepoch %d/%d  loss %.4f  acc %.4f  val_acc %.4f  val_consensus %.4f  "
+            "%.0f img/s  (%.0f s)",
             self.prefix, epoch + 1, self.total, logs.get("loss", math.nan),
-            logs.get("accuracy", math.nan), logs.get("val_loss", math.nan),
-            logs.get("val_accuracy", math.nan), self.n_images / max(dt, 1e-9),
+            logs.get("accuracy", math.nan), logs.get("val_accuracy", math.nan),
+            logs.get("val_consensus", math.nan), self.n_images / max(dt, 1e-9),
             time.perf_counter() - self._t,
         )
 
@@ -68,22 +102,29 @@ class ProgressLog(keras.callbacks.Callback):
 
 
 class BestCheckpoint(keras.callbacks.Callback):
-    """Saves the weights of the best validation epoch; its record survives a resume."""
+    """Saves the weights of the best validation epoch (by `val_score`); its record survives a
+    resume. Both files are replaced atomically, so a cut-off session never leaves them torn."""
 
     def __init__(self, workdir: Path):
         super().__init__()
         self.weights = workdir / "best.weights.h5"
         self.record = workdir / "best.json"
         self.best = -1.0
-        if self.record.exists() and self.weights.exists():
-            self.best = json.loads(self.record.read_text())["val_accuracy"]
+        rec = atomic.read_json(self.record) if self.weights.exists() else None
+        if isinstance(rec, dict):
+            self.best = float(rec.get("val_score", rec.get("val_accuracy", -1.0)))
 
     def on_epoch_end(self, epoch, logs=None):
-        acc = (logs or {}).get("val_accuracy")
-        if acc is not None and acc > self.best:
-            self.best = float(acc)
-            self.model.save_weights(str(self.weights))
-            self.record.write_text(json.dumps({"val_accuracy": self.best, "epoch": epoch + 1}))
+        logs = logs or {}
+        score = logs.get("val_score")
+        if score is not None and score > self.best:
+            self.best = float(score)
+            tmp = self.weights.with_name(".best.tmp.weights.h5")
+            self.model.save_weights(str(tmp))
+            os.replace(tmp, self.weights)
+            atomic.write_json(self.record, {
+                "val_score": self.best, "val_accuracy": logs.get("val_accuracy"),
+                "val_consensus": logs.get("val_consensus"), "epoch": epoch + 1})
 
 
 def compile_model(model: keras.Model, hp: HParams, steps_per_epoch: int, epochs: int) -> None:
@@ -109,12 +150,15 @@ def fit(
     val: Dataset,
     epochs: int,
     seed: int,
+    task: Task,
     workdir: Path | None = None,
     prefix: str = "",
     patience: int | None = None,
     verbose: int = 0,
+    callbacks: list[keras.callbacks.Callback] | None = None,
 ) -> FitResult:
-    """Train `hp` for `epochs`; keep the weights of the best validation epoch.
+    """Train `hp` for `epochs` on `task`'s targets; keep the weights of the best validation
+    epoch. Extra `callbacks` (e.g. a tuner's reporter) run after validation each epoch.
 
     With `workdir`, the run backs up every epoch and resumes from there when started again
     (a session cut off mid-fit loses at most one epoch). A finished fit leaves `done.json`
@@ -122,48 +166,45 @@ def fit(
     instead of training anew.
     """
     keras.utils.set_random_seed(seed)
-    model = make_core(hp, len(train.classes))
+    model = make_core(hp, len(task.train_classes))
     checkpoint = BestCheckpoint(workdir) if workdir is not None else None
-    if checkpoint is not None and (workdir / DONE_FILE).exists() and checkpoint.weights.exists():
-        model.load_weights(str(checkpoint.weights))
-        return FitResult(model, history={}, **json.loads((workdir / DONE_FILE).read_text()))
+    if checkpoint is not None and checkpoint.weights.exists():
+        done = atomic.read_json(workdir / DONE_FILE)
+        if isinstance(done, dict) and set(FIT_SUMMARY) <= set(done):
+            model.load_weights(str(checkpoint.weights))
+            return FitResult(model, history={}, **{k: done[k] for k in FIT_SUMMARY})
     batch = min(hp.batch_size, len(train))  # tiny data sets (tests) still train
     steps = len(train) // batch
     compile_model(model, hp, steps, epochs)
     progress = ProgressLog(epochs, steps * batch, prefix)
-    callbacks: list[keras.callbacks.Callback] = [progress]
-    best_path = None
+    validation = TwoTruthValidation(val, task)
+    cbs: list[keras.callbacks.Callback] = [validation]
     if workdir is not None:
         workdir.mkdir(parents=True, exist_ok=True)
-        best_path = checkpoint.weights
-        # Restore first so the best-checkpoint callback sees the resumed epoch numbers.
-        restore = keras.callbacks.BackupAndRestore(str(workdir / "backup"))
-        callbacks = [restore, checkpoint, progress]
+        # Restore first so the best-checkpoint callback sees the resumed epoch numbers; the
+        # double checkpoint falls back to the previous epoch if the last backup was cut off.
+        cbs = [keras.callbacks.BackupAndRestore(str(workdir / "backup"), double_checkpoint=True),
+               validation, checkpoint]
+    cbs += [progress, *(callbacks or [])]
     if patience:
-        callbacks.append(
-            keras.callbacks.EarlyStopping(
-                monitor="val_accuracy", mode="max", patience=patience,
-                restore_best_weights=best_path is None,
-            )
-        )
+        cbs.append(keras.callbacks.EarlyStopping(
+            monitor="val_score", mode="max", patience=patience,
+            restore_best_weights=workdir is None,
+        ))
     t0 = time.perf_counter()
     history = model.fit(
-        train_dataset(train, batch, seed, hp.mixup),
-        validation_data=eval_dataset(val),
-        epochs=epochs,
-        callbacks=callbacks,
-        verbose=verbose,
+        train_dataset(train, task.targets(train), batch, seed, hp.mixup),
+        epochs=epochs, callbacks=cbs, verbose=verbose,
     )
     seconds = time.perf_counter() - t0
-    if best_path is not None and best_path.exists():
-        model.load_weights(str(best_path))
-    val_acc = history.history.get("val_accuracy", [])
-    best = float(np.max(val_acc)) if val_acc else float("nan")
-    if best_path is not None and best_path.exists():
-        best = float(evaluate_accuracy(model, val))
-    result = FitResult(model, best, len(val_acc), progress.images_per_s, seconds, history.history)
+    if checkpoint is not None and checkpoint.weights.exists():
+        model.load_weights(str(checkpoint.weights))
+    scores = val_scores(predict(model, val), val, task)
+    result = FitResult(model, scores["val_score"], scores["val_accuracy"],
+                       scores["val_consensus"], len(history.history.get("loss", [])),
+                       progress.images_per_s, seconds, history.history)
     if workdir is not None:
-        (workdir / DONE_FILE).write_text(json.dumps({k: getattr(result, k) for k in FIT_SUMMARY}))
+        atomic.write_json(workdir / DONE_FILE, {k: getattr(result, k) for k in FIT_SUMMARY})
     return result
 
 
@@ -174,7 +215,3 @@ def predict(model: keras.Model, ds: Dataset, flip: bool = False) -> np.ndarray:
     if flip:
         p = (p + model.predict(x[:, :, ::-1, :], batch_size=256, verbose=0)) / 2
     return p
-
-
-def evaluate_accuracy(model: keras.Model, ds: Dataset, flip: bool = False) -> float:
-    return float((predict(model, ds, flip).argmax(1) == ds.labels).mean())

@@ -1,7 +1,8 @@
-"""tf.data input pipelines: uint8 images in memory -> augmented float batches.
+"""tf.data input pipeline: uint8 images + float targets in memory -> augmented float batches.
 
 Augmentation (Keras layers) and MixUp run inside the pipeline, so the model that is saved and
-exported stays free of random ops. Class imbalance is handled with per-sample weights.
+exported stays free of random ops. Class imbalance is handled with per-sample weights taken
+from each (soft) target.
 """
 
 from __future__ import annotations
@@ -13,8 +14,10 @@ from training.data import Dataset, class_weights
 from training.model import make_augmenter
 
 # Balanced weights tempered by a square root: rare classes count more without
-# trading away much overall accuracy (full balancing costs a few points here).
+# trading away much overall accuracy (full balancing costs a few points here). Capped, so the
+# 436 disgust images of the seven-class set do not dominate their batches.
 WEIGHT_POWER = 0.5
+WEIGHT_CAP = 2.0
 
 
 def _beta(alpha: float, n: tf.Tensor) -> tf.Tensor:
@@ -24,15 +27,15 @@ def _beta(alpha: float, n: tf.Tensor) -> tf.Tensor:
 
 
 def train_dataset(
-    ds: Dataset, batch_size: int, seed: int, mixup_prob: float, mixup_alpha: float = 0.4
+    ds: Dataset, targets: np.ndarray, batch_size: int, seed: int, mixup_prob: float,
+    mixup_alpha: float = 0.4,
 ) -> tf.data.Dataset:
-    k = len(ds.classes)
+    """`targets` float32 [N, K]: one-hot or soft (mixed with the FER+ votes) per image."""
     cw = tf.constant(per_class_weights(ds))
     augment = make_augmenter(seed)
 
-    def prepare(x, y):
+    def prepare(x, y1):
         x = augment(tf.cast(x, tf.float32), training=True)
-        y1 = tf.one_hot(y, k)
         if mixup_prob > 0:
             n = tf.shape(x)[0]
             lam = tf.reshape(_beta(mixup_alpha, n), [-1, 1])
@@ -47,7 +50,7 @@ def train_dataset(
         return x, y1, sw
 
     return (
-        tf.data.Dataset.from_tensor_slices((ds.images, ds.labels))
+        tf.data.Dataset.from_tensor_slices((ds.images, targets.astype(np.float32)))
         .shuffle(len(ds), seed=seed, reshuffle_each_iteration=True)
         .batch(batch_size, drop_remainder=True)
         .map(prepare, num_parallel_calls=tf.data.AUTOTUNE)
@@ -60,14 +63,6 @@ def per_class_weights(ds: Dataset) -> np.ndarray:
     k = len(ds.classes)
     w = class_weights(ds.labels, k) ** WEIGHT_POWER
     counts = np.bincount(ds.labels, minlength=k)
-    return (w * len(ds) / (w * counts).sum()).astype(np.float32)  # mean sample weight 1
-
-
-def eval_dataset(ds: Dataset, batch_size: int = 256) -> tf.data.Dataset:
-    k = len(ds.classes)
-    return (
-        tf.data.Dataset.from_tensor_slices((ds.images, tf.one_hot(ds.labels, k)))
-        .batch(batch_size)
-        .map(lambda x, y: (tf.cast(x, tf.float32), y))
-        .prefetch(tf.data.AUTOTUNE)
-    )
+    w = w * len(ds) / (w * counts).sum()  # mean sample weight 1
+    w = np.minimum(w, WEIGHT_CAP)
+    return (w * len(ds) / (w * counts).sum()).astype(np.float32)

@@ -13,13 +13,15 @@ from training.cli import main  # noqa: E402
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
-    from .conftest import write_fer_csv
+    from .conftest import write_fer_csv, write_votes_csv
 
     tmp = tmp_path_factory.mktemp("train")
     csv = write_fer_csv(tmp / "tiny.csv")
+    votes = write_votes_csv(tmp / "votes.csv", 200)
     out, work = tmp / "out", tmp / "work"
     rc = main([str(csv), "--max-evals", "2", "--search-epochs", "1", "--epochs", "1",
-               "--out", str(out), "--workdir", str(work), "--precision", "fp32"])
+               "--out", str(out), "--workdir", str(work), "--precision", "fp32",
+               "--votes", str(votes)])
     assert rc == 0
     return csv, out, work
 
@@ -41,6 +43,13 @@ def test_artefacts_and_contract(trained):
     assert len(metrics["search"]["trials"]) == 2
     assert metrics["flip_tta"] is False and meta["flip_tta"] == "false"  # off by default: 2x cost
     assert metrics["test"]["n"] == 32  # 40 PublicTest rows minus the 8 angry ones
+    assert metrics["train_classes"] == ["angry", "happy", "sad", "surprise", "neutral"]
+    assert metrics["test_consensus"]["n"] > 0  # the raters' majority is the second truth
+    assert 0 <= metrics["calibration"]["ece_original"] <= 1
+    assert float(meta["temperature"]) == pytest.approx(metrics["calibration"]["temperature"],
+                                                       rel=1e-3)
+    assert (out / "reliability_diagram.png").stat().st_size > 0
+    assert (out / "confusion_matrix_consensus.png").stat().st_size > 0
     assert (work / "search" / "best_params.json").exists()
     assert "trial 2/2" in (work / "train.log").read_text()
     card = (out / "MODEL_CARD.md").read_text()
@@ -51,7 +60,7 @@ def test_resume_skips_finished_trials_and_can_turn_on_the_flip(trained):
     csv, out, work = trained
     rc = main([str(csv), "--max-evals", "2", "--search-epochs", "1", "--epochs", "1",
                "--out", str(out), "--workdir", str(work), "--precision", "fp32", "--resume",
-               "--flip-tta", "on"])
+               "--flip-tta", "on", "--votes", "none"])
     assert rc == 0
     log = (work / "train.log").read_text()
     assert "resuming with 2 finished trial(s)" in log
@@ -62,26 +71,52 @@ def test_resume_skips_finished_trials_and_can_turn_on_the_flip(trained):
     assert sess.get_modelmeta().custom_metadata_map["flip_tta"] == "true"
 
 
-def test_export_parity_against_keras(tmp_path):
+def test_export_collapses_calibrates_and_matches_keras(tmp_path):
     import keras
 
     from training.export import export_onnx, inference_model
-    from training.model import HParams, make_core
+    from training.model import HParams, logits_of, make_core
+    from training.targets import Task
 
     keras.config.set_dtype_policy("float32")
+    task = Task(("angry", "happy", "sad", "neutral"), ("happy", "sad", "neutral"))
     hp = HParams(width=4)
-    core = make_core(hp, 3)
+    cores = [make_core(hp, 4), make_core(hp, 4)]
     x = np.random.default_rng(1).integers(0, 256, (16, 48, 48, 1)).astype(np.uint8)
-    for flip in (False, True):
-        model = inference_model(core, hp, 3, flip)
-        diff = export_onnx(model, tmp_path / f"m{flip}.onnx", ("happy", "sad", "neutral"), x)
+    xf = x.astype(np.float32)
+    for flip, members in ((False, cores[:1]), (True, cores)):
+        model = inference_model([(c, hp) for c in members], task, flip, temperature=2.0)
+        path = tmp_path / f"m{flip}.onnx"
+        diff = export_onnx(model, path, task.classes, x)
         assert diff <= 1e-4
-        sess = ort.InferenceSession(str(tmp_path / f"m{flip}.onnx"))
-        got = sess.run(None, {sess.get_inputs()[0].name: x.astype(np.float32)})[0]
-        assert np.abs(got - model.predict(x.astype(np.float32), verbose=0)).max() <= 1e-4
+        sess = ort.InferenceSession(str(path))
+        got = sess.run(None, {sess.get_inputs()[0].name: xf})[0]
+        assert got.shape == (16, 3) and np.allclose(got.sum(1), 1, atol=1e-5)
+    # the graph is softmax(logits of the output classes / T), averaged over views and members
+    views = [xf, xf[:, :, ::-1]]
+    expect = []
+    for c in cores:
+        for v in views:
+            z = logits_of(c).predict(v, verbose=0)[:, task.out_idx] / 2.0
+            e = np.exp(z - z.max(1, keepdims=True))
+            expect.append(e / e.sum(1, keepdims=True))
+    assert np.abs(np.mean(expect, 0) - got).max() <= 1e-4
     # the flip model is symmetric: mirrored input gives the same output
     mirrored = sess.run(None, {sess.get_inputs()[0].name: x[:, :, ::-1].astype(np.float32)})[0]
     assert np.abs(mirrored - got).max() <= 1e-5
+
+
+@pytest.mark.parametrize("arch", ["resnet", "vgg16"])
+def test_baseline_architectures_build_for_48x48(arch):
+    import keras
+
+    from training.model import HParams, make_core
+
+    keras.config.set_dtype_policy("float32")
+    model = make_core(HParams(width=4, arch=arch), 7)
+    p = model.predict(np.zeros((2, 48, 48, 1), np.float32), verbose=0)
+    assert p.shape == (2, 7) and np.allclose(p.sum(1), 1, atol=1e-5)
+    assert model.get_layer("fc2") is not None
 
 
 @pytest.mark.parametrize(

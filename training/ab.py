@@ -1,0 +1,93 @@
+"""`python -m training.ab`: the recipe's A/B table, each change measured at equal wall-clock.
+
+Each arm is a short `fer-train` run (no search, the same hyperparameters, width 32) that differs
+from the one before it by one change; the epochs are scaled so every arm sees about the same
+number of images (a four-class arm trains on fewer images per epoch). Every arm is judged on the
+same validation images against both truths (targets.py). Results go to `<out>/ab_results.json`,
+which `fer-train` puts in the model card. Finished arms are kept: run it again to continue.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from training import atomic
+from training.cli import REPO
+from training.cli import main as fer_train
+
+# (name, fer-train options, verdict once measured). Arms build on each other.
+ARMS = [
+    ("four classes, original labels (previous recipe)",
+     ["--train-classes", "same", "--vote-weight", "0"], 18163),
+    ("+ the other three FER classes (collapsed to four at export)",
+     ["--train-classes", "all", "--vote-weight", "0"], 25838),
+    ("+ FER+ votes, 50/50 with the original label",
+     ["--train-classes", "all", "--vote-weight", "0.5"], 25838),
+    ("FER+ votes only (weight 1)",
+     ["--train-classes", "all", "--vote-weight", "1"], 25838),
+]
+HPARAMS = {"learning_rate": 1.77e-3, "dropout": 0.226, "weight_decay": 1.23e-4,
+           "batch_size": 128, "label_smoothing": 0.14, "mixup": 0.106}
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m training.ab", description=__doc__.split("\n")[0])
+    p.add_argument("--epochs", type=int, default=8, help="epochs of a seven-class arm")
+    p.add_argument("--width", type=int, default=32)
+    p.add_argument("--arms", default="all", help="comma-separated arm numbers (1-based)")
+    p.add_argument("--workdir", type=Path, default=REPO / "runs" / "ab")
+    p.add_argument("--out", type=Path, default=REPO / "models")
+    args = p.parse_args(argv)
+    pick = (range(1, len(ARMS) + 1) if args.arms == "all"
+            else [int(a) for a in args.arms.split(",")])
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    hp_file = args.workdir / "hparams.json"
+    atomic.write_json(hp_file, HPARAMS)
+    most = max(n for _, _, n in ARMS)
+    rows = []
+    for i in pick:
+        name, opts, n_images = ARMS[i - 1]
+        arm = args.workdir / f"arm{i}"
+        epochs = round(args.epochs * most / n_images)
+        metrics_file = arm / "out" / "metrics.json"
+        if not metrics_file.exists():
+            rc = fer_train([*opts, "--max-evals", "0", "--hparams", str(hp_file),
+                            "--width", str(args.width), "--epochs", str(epochs),
+                            "--patience", "0", "--out", str(arm / "out"),
+                            "--workdir", str(arm / "work"), "--resume"])
+            if rc != 0:
+                return rc
+        m = json.loads(metrics_file.read_text())
+        rows.append({
+            "arm": i, "change": name, "epochs": epochs,
+            "val_accuracy": m["final"]["best_val_accuracy"],
+            "val_consensus": m["final"]["best_val_consensus"],
+            "val_flip_score": m["validation"]["score_flip"],
+            "val_plain_score": m["validation"]["score_plain"],
+            "minutes": m["final"]["seconds"] / 60, "verdict": "",
+        })
+    for prev, row in zip([None, *rows[:-1]], rows, strict=True):
+        score = (row["val_accuracy"] + row["val_consensus"]) / 2
+        if prev is None:
+            row["verdict"] = "baseline"
+        else:
+            before = (prev["val_accuracy"] + prev["val_consensus"]) / 2
+            row["verdict"] = (f"{'kept' if score > before else 'dropped'} "
+                              f"({100 * (score - before):+.1f} pt mean of both truths)")
+    setup = (f"Width {args.width}, no search, the same hyperparameters "
+             f"({', '.join(f'{k} {v}' for k, v in HPARAMS.items())}), {args.epochs} epochs of "
+             "the seven-class set (scaled up for fewer images), one seed; validation split "
+             "(10 % of Training, all seven classes kept so every arm is judged on the same "
+             "images). `python -m training.ab`.")
+    atomic.write_json(args.out / "ab_results.json", {"setup": setup, "rows": rows})
+    for r in rows:
+        print(f"{r['arm']}. {r['change']}: original {r['val_accuracy']:.4f}, consensus "
+              f"{r['val_consensus']:.4f}, {r['minutes']:.1f} min, {r['verdict']}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
