@@ -92,19 +92,28 @@ def _run_gui(analyzer, source, store, patient: str | None, args) -> int:
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
+    from . import settings
     from .compat import guard_singleton_refcounts
     from .main_window import MainWindow
-    from .patient_dialog import ask_patient_code
+    from .session_details import SessionDetails, ask_session_details
+    from .startup import DEMO_CLIP
     from .theme import apply_theme
 
     guard_singleton_refcounts()
     app = QApplication.instance() or QApplication([sys.argv[0]])
     app.setApplicationName(PROG)
     apply_theme(app)
-    if patient is None and store is not None and args.quit_after is None:
-        patient = ask_patient_code(None) or ""  # cancelled: no code, can be set later
+    # The bundled clip plays as a demo: no session until the user starts one.
+    demo = args.source is None and getattr(source, "path", None) == DEMO_CLIP
+    clinician = settings.get("clinician", "", str)
+    title = ""
+    if patient is None and store is not None and args.quit_after is None and not demo:
+        details = ask_session_details(None, SessionDetails("", clinician), source.name)
+        if details is not None:  # cancelled: no code, can be set later
+            patient, clinician, title = details.patient_code, details.clinician, details.title
+            settings.put("clinician", clinician)
     window = MainWindow(analyzer, source, store=store, patient_code=patient or "",
-                        speed=args.speed)
+                        speed=args.speed, clinician=clinician, title=title, demo=demo)
     window.show()
     if args.quit_after is not None:
         def finish() -> None:

@@ -9,6 +9,7 @@ untouched. Frames from any worker but the current one are ignored.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, QThread, QTimer, Slot
@@ -19,6 +20,7 @@ from app.core.analysis.analyzer import Analyzer
 from app.core.analysis.uncertainty import Threshold
 from app.core.session.store import SessionStore
 
+from . import settings
 from .compat import guard_singleton_refcounts
 from .exporting import ask_path
 from .frame_packet import FramePacket
@@ -30,6 +32,7 @@ from .patient_dialog import ask_patient_code
 from .readers import SourceInfo
 from .report_settings import model_threshold
 from .session_controller import Reopened, SessionController
+from .session_details import SessionDetails, ask_session_details, reopenable
 from .session_model import SessionModel
 from .sessions_dialog import SessionsDialog
 from .source_dialog import SourceDialog
@@ -43,15 +46,25 @@ from .worker import AnalysisWorker, start_in_thread, stop_thread
 class MainWindow(QMainWindow):
     def __init__(self, analyzer: Analyzer, source, *, store: SessionStore | None = None,
                  patient_code: str = "", speed: float = 1.0, parent: QObject | None = None,
-                 threshold: Threshold | None = None):
+                 threshold: Threshold | None = None, clinician: str | None = None,
+                 title: str = "", demo: bool = False):
         """`source`: a core Source or a spec; `store`: where sessions are saved (None: not);
-        `threshold`: below it a frame is uncertain (default: from the model's calibration)."""
+        `threshold`: below it a frame is uncertain (default: from the model's calibration);
+        `demo`: the bundled clip plays as a demo, recorded only once a session is started."""
         guard_singleton_refcounts()  # before the first signal of the session (see compat.py)
         super().__init__(parent)
         self.analyzer, self.speed = analyzer, speed
         self.model = SessionModel(self)
         self.model.threshold = threshold or model_threshold(analyzer)
-        self.sessions = SessionController(store, self.model, analyzer, patient_code, self)
+        if clinician is None:
+            clinician = settings.get("clinician", "", str)
+        self.sessions = SessionController(
+            store, self.model, analyzer, SessionDetails(patient_code, clinician, title), self)
+        self.demo = demo  # no session is recorded while the demo clip plays
+        self.ask_details = lambda previous, source: ask_session_details(self, previous, source)
+        self._spec = reopenable(source)  # what the current worker opened ("New session")
+        self._pending_details: SessionDetails | None = None
+        self._pending_spec = None
         self.video = VideoView()
         self.transport = TransportBar()
         self.notes = NotesPanel(self.model)
@@ -187,16 +200,19 @@ class MainWindow(QMainWindow):
         if reopened is not None:
             self.model.adopt_buffer(reopened.buffer)
             self.model.load_notes(loaded.notes)
-        self.sessions.begin(info, loaded)
+        self.sessions.begin(info, loaded, record=not self.demo or loaded is not None)
+        if loaded is not None:
+            self.demo = False
         self.transport.set_source(info)
         self._update_title()
         self.status.tick()
 
     def _update_title(self) -> None:
-        who = self.sessions.patient_code or "no patient code"
+        who = "demo" if self.demo else self.sessions.patient_code or "no patient code"
         where = self.model.info.name if self.model.info else "—"
         self.setWindowTitle(f"fer-companion — {who} — {where}")
-        self.status.set_saving(self.sessions.session_id, self.sessions.patient_code)
+        self.status.set_saving(self.sessions.session_id, self.sessions.patient_code,
+                               demo=self.demo)
 
     @Slot(str)
     def _on_store_error(self, message: str) -> None:
@@ -210,10 +226,23 @@ class MainWindow(QMainWindow):
         if dialog.exec() == SourceDialog.DialogCode.Accepted and dialog.spec() is not None:
             self.open_source(dialog.spec())
 
-    def open_source(self, spec) -> None:
-        """Open `spec` in a new worker; the window switches once it has opened."""
+    def open_source(self, spec, details: SessionDetails | None = None) -> None:
+        """Open `spec` for a new session, asking for its details (patient code pre-filled)
+        unless given; the window switches once it has opened. Cancelling changes nothing."""
+        if details is None:
+            details = self.ask_details(replace(self.sessions.details, title=""), str(spec))
+            if details is None:
+                return
+        if details.clinician:
+            settings.put("clinician", details.clinician)
         self.statusBar().showMessage(f"Opening {spec}…")
         self._start_worker(spec, autostart=False)
+        self._pending_details, self._pending_spec = details, reopenable(spec)
+
+    def new_session(self) -> None:
+        """Start a new session on the current source (from its start, for a recording)."""
+        if self._spec is not None:
+            self.open_source(self._spec)
 
     def _start_worker(self, source, autostart: bool, reopened: Reopened | None = None):
         if self._pending is not None:
@@ -247,6 +276,10 @@ class MainWindow(QMainWindow):
                 self._retire(self.worker, self.worker_thread)
             self.worker, self.worker_thread, reopened = self._pending
             self._pending = None
+            if reopened is None and self._pending_details is not None:
+                self.sessions.details, self.demo = self._pending_details, False
+                self._spec = self._pending_spec
+            self._pending_details = None
             worker.activate()
         elif worker is not self.worker:
             return

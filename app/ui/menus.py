@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QMainWindow
 SEP = None
 MENUS: dict[str, list] = {
     "&File": [
+        ("&New session…", ["Ctrl+Shift+N"], "new_session"),
         ("&Open source…", ["Ctrl+O"], "open_source_dialog"),
         ("&Sessions…", ["Ctrl+Shift+O"], "open_sessions_dialog"),
         ("&Patient code…", ["Ctrl+Shift+P"], "ask_patient_code"),

@@ -8,7 +8,7 @@ opened) the app still runs and says, once, that nothing is saved.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
@@ -19,6 +19,7 @@ from app.core.session.store import LoadedSession, SessionStore
 from .background import run_in_background
 from .exporting import default_name, export_csv, export_pdf
 from .readers import SourceInfo
+from .session_details import SessionDetails
 from .session_model import SessionModel
 from .session_recording import SessionRecording
 from .timeline_buffer import TimelineBuffer
@@ -51,30 +52,39 @@ class SessionController(QObject):
     sigExported = Signal(list)  # paths written
 
     def __init__(self, store: SessionStore | None, model: SessionModel, analyzer,
-                 patient_code: str = "", parent: QObject | None = None):
+                 details: SessionDetails | None = None, parent: QObject | None = None):
         super().__init__(parent)
         self.store, self.model, self.analyzer = store, model, analyzer
-        self.patient_code = patient_code
+        self.details = details or SessionDetails()
         self.recording: SessionRecording | None = None
+
+    @property
+    def patient_code(self) -> str:
+        return self.details.patient_code
 
     @property
     def session_id(self) -> int | None:
         return self.recording.session_id if self.recording else None
 
-    def begin(self, info: SourceInfo, loaded: LoadedSession | None = None) -> None:
-        """Record what the model now shows: a new session, or `loaded` continued."""
+    def begin(self, info: SourceInfo, loaded: LoadedSession | None = None,
+              record: bool = True) -> None:
+        """Record what the model now shows: a new session (with `self.details`), or `loaded`
+        continued; `record=False` (the demo clip before a session is started): nothing."""
         self.end()
-        if self.store is None:
+        if self.store is None or not record:
             return
         try:
             if loaded is not None:
                 self.recording = SessionRecording(self.store, loaded.id, self.model, self,
                                                   started_at=loaded.meta.started_at)
-                self.patient_code = loaded.meta.patient_code
+                m = loaded.meta
+                self.details = SessionDetails(m.patient_code, m.clinician, m.title)
             else:
+                d = self.details
                 self.recording = SessionRecording.start_new(
-                    self.store, self.model, self.analyzer, patient_code=self.patient_code,
-                    source=describe_source(info), parent=self)
+                    self.store, self.model, self.analyzer, patient_code=d.patient_code,
+                    clinician=d.clinician, title=d.title, source=describe_source(info),
+                    parent=self)
         except CoreError as exc:
             self.sigError.emit(f"This session is not saved: {exc}")
             return
@@ -87,7 +97,7 @@ class SessionController(QObject):
             self.recording = None
 
     def set_patient_code(self, code: str) -> None:
-        self.patient_code = code
+        self.details = replace(self.details, patient_code=code)
         if self.recording is not None:
             try:
                 self.recording.rename(code)

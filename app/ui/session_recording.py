@@ -42,9 +42,11 @@ class SessionRecording(QObject):
 
     @classmethod
     def start_new(cls, store: SessionStore, model: SessionModel, analyzer, *, patient_code: str,
-                  source: str, parent: QObject | None = None) -> SessionRecording:
+                  source: str, clinician: str = "", title: str = "",
+                  parent: QObject | None = None) -> SessionRecording:
         """Create a session in the store for what `model` is about to show."""
-        meta = SessionMeta.from_analyzer(analyzer, patient_code=patient_code, source=source)
+        meta = SessionMeta.from_analyzer(analyzer, patient_code=patient_code, source=source,
+                                         clinician=clinician, title=title)
         return cls(store, store.create_session(meta), model, parent, started_at=meta.started_at)
 
     def rename(self, patient_code: str) -> None:

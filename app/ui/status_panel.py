@@ -25,9 +25,15 @@ class StatusPanel:
         self._frames, self._since = 0, time.monotonic()
         self.fps = 0.0
 
-    def set_saving(self, session_id: int | None, patient_code: str, error: str = "") -> None:
+    def set_saving(self, session_id: int | None, patient_code: str, error: str = "",
+                   demo: bool = False) -> None:
         """Whether (and as which session) this session is being saved."""
-        if session_id is not None and not error:
+        if demo and not error:
+            self.saving.setText("● Demo clip · not recorded")
+            self.saving.setStyleSheet("color: #8A5A00; font-weight: 600;")
+            self.saving.setToolTip("File > New session… (Ctrl+Shift+N) starts a recorded "
+                                   "session; File > Open source… opens your own")
+        elif session_id is not None and not error:
             self.saving.setText(f"● Saving session {session_id} · {patient_code or 'no code'}")
             self.saving.setStyleSheet("color: #1E7D4F;")
             self.saving.setToolTip("Frames are written every half second, notes at once")

@@ -28,6 +28,15 @@ def _private_session_data(monkeypatch, tmp_path):
     monkeypatch.setenv("FER_COMPANION_DATA", str(tmp_path / "sessions"))
 
 
+@pytest.fixture(autouse=True)
+def _private_settings(tmp_path):
+    """Remembered settings (clinician, window) go to a temporary folder."""
+    from PySide6.QtCore import QSettings
+
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope,
+                      str(tmp_path / "settings"))
+
+
 @pytest.fixture
 def store(tmp_path):
     from app.core.session.store import SessionStore
@@ -63,6 +72,7 @@ def window(qtbot, analyzer, demo_clip, store):
     from app.ui.main_window import MainWindow
 
     win = MainWindow(analyzer, str(demo_clip), store=store, patient_code="P-001")
+    win.ask_details = lambda previous, source: previous  # the new-session dialog: accepted
     qtbot.addWidget(win)
     win.show()
     qtbot.waitExposed(win)

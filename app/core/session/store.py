@@ -39,10 +39,12 @@ from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 
+from app.core.analysis.baseline import Baseline
 from app.core.analysis.results import FrameResult
 from app.core.paths import PRIVATE_DIR, make_private_dir
 from app.core.session.notes import Note
 from app.core.session.types import (
+    Event,
     LoadedSession,
     SessionMeta,
     SessionStoreError,
@@ -60,7 +62,7 @@ __all__ = ["SessionStore", "SessionStoreError", "SessionMeta", "SessionSummary",
 APP_NAME = "fer-companion"
 ENV_DATA = "FER_COMPANION_DATA"
 DB_NAME = "sessions.sqlite3"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: sessions.title, sessions.baseline, the events table
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS sessions (
@@ -70,7 +72,9 @@ CREATE TABLE IF NOT EXISTS sessions (
     provider TEXT NOT NULL,
     classes TEXT NOT NULL,                 -- JSON list: the order of every probs vector
     n_frames INTEGER NOT NULL DEFAULT 0,   -- kept with each frame batch: listing stays cheap
-    duration_s REAL NOT NULL DEFAULT 0
+    duration_s REAL NOT NULL DEFAULT 0,
+    title TEXT NOT NULL DEFAULT '',        -- optional, e.g. "intake interview"
+    baseline TEXT                          -- JSON (analysis/baseline.py), NULL: none
 );
 CREATE TABLE IF NOT EXISTS frames (
     session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
@@ -84,7 +88,14 @@ CREATE TABLE IF NOT EXISTS notes (
     time_s REAL NOT NULL, text TEXT NOT NULL, perceived TEXT
 );
 CREATE INDEX IF NOT EXISTS notes_by_session ON notes(session_id, time_s);
+CREATE TABLE IF NOT EXISTS events (        -- e.g. the patient switched to another face
+    session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+    time_s REAL NOT NULL, kind TEXT NOT NULL, detail TEXT NOT NULL
+);
 """
+# Columns added after schema 1: a schema-1 database gains them when opened (old ones stay
+# readable; the added columns take their defaults).
+_ADDED_COLUMNS = {"title": "TEXT NOT NULL DEFAULT ''", "baseline": "TEXT"}
 
 
 def default_data_dir() -> Path:
@@ -147,8 +158,11 @@ class SessionStore:
             if version > SCHEMA_VERSION:
                 raise SessionStoreError(f"the session database {self.path} was written by a "
                                         "newer fer-companion; update the app to open it")
+            have = {row[1] for row in conn.execute("PRAGMA table_info(sessions)")}
+            alter = "".join(f"ALTER TABLE sessions ADD COLUMN {name} {kind};"
+                            for name, kind in _ADDED_COLUMNS.items() if have and name not in have)
             conn.executescript(  # one transaction: a half-made schema is never left behind
-                f"BEGIN IMMEDIATE;{_SCHEMA}PRAGMA user_version={SCHEMA_VERSION};COMMIT;")
+                f"BEGIN IMMEDIATE;{_SCHEMA}{alter}PRAGMA user_version={SCHEMA_VERSION};COMMIT;")
             conn.execute("SELECT count(*) FROM sessions").fetchone()  # a damaged file fails here
         except sqlite3.Error as exc:
             conn.close()
@@ -178,11 +192,38 @@ class SessionStore:
         with self._tx("create a session") as db:
             cur = db.execute(
                 "INSERT INTO sessions (patient_code, clinician, started_at, source, model_name,"
-                " model_version, provider, classes) VALUES (?,?,?,?,?,?,?,?)",
+                " model_version, provider, classes, title, baseline)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?)",
                 (code, meta.clinician, meta.started_at, meta.source, meta.model_name,
-                 meta.model_version, meta.provider, json.dumps(list(meta.classes))),
+                 meta.model_version, meta.provider, json.dumps(list(meta.classes)),
+                 meta.title, meta.baseline.to_json() if meta.baseline else None),
             )
             return int(cur.lastrowid)
+
+    def set_baseline(self, session_id: int, baseline: Baseline | None) -> None:
+        """Keep (or, with None, drop) the patient's resting-face baseline of a session."""
+        with self._tx("save the baseline") as db:
+            db.execute("UPDATE sessions SET baseline=? WHERE id=?",
+                       (baseline.to_json() if baseline else None, session_id))
+
+    def set_title(self, session_id: int, title: str) -> None:
+        with self._tx("save the session title") as db:
+            db.execute("UPDATE sessions SET title=? WHERE id=?", (title.strip(), session_id))
+
+    def add_event(self, session_id: int, time_s: float, kind: str, detail: str) -> None:
+        """Something that happened in the session at `time_s` (e.g. kind `patient`)."""
+        with self._tx("save the event") as db:
+            db.execute("INSERT INTO events (session_id, time_s, kind, detail) VALUES (?,?,?,?)",
+                       (session_id, float(time_s), kind, detail))
+
+    def replace_frames_from(self, session_id: int, index: int) -> None:
+        """Forget the frames from `index` on (they are about to be analysed again)."""
+        with self._tx("forget frames to re-analyse") as db:
+            db.execute("DELETE FROM frames WHERE session_id=? AND idx>=?", (session_id, index))
+            n, end = db.execute("SELECT count(*), coalesce(max(time_s), 0) FROM frames"
+                                " WHERE session_id=?", (session_id,)).fetchone()
+            db.execute("UPDATE sessions SET n_frames=?, duration_s=? WHERE id=?",
+                       (n, end, session_id))
 
     def rename_session(self, session_id: int, patient_code: str) -> None:
         code = check_patient_code(patient_code)
@@ -197,7 +238,7 @@ class SessionStore:
         with self._tx("list sessions", write=False) as db:
             rows = db.execute(
                 "SELECT id, patient_code, clinician, started_at, source, duration_s, n_frames,"
-                " (SELECT count(*) FROM notes n WHERE n.session_id = s.id)"
+                " (SELECT count(*) FROM notes n WHERE n.session_id = s.id), title"
                 " FROM sessions s ORDER BY started_at DESC, id DESC").fetchall()
         return [SessionSummary(*r) for r in rows]
 
@@ -213,15 +254,23 @@ class SessionStore:
             notes = [Note(t, text, p, nid) for nid, t, text, p in db.execute(
                 "SELECT id, time_s, text, perceived FROM notes WHERE session_id=?"
                 " ORDER BY time_s, id", (session_id,))]
-        return LoadedSession(session_id, meta, frames, notes)
+            events = [Event(*row) for row in db.execute(
+                "SELECT time_s, kind, detail FROM events WHERE session_id=? ORDER BY time_s",
+                (session_id,))]
+        return LoadedSession(session_id, meta, frames, notes, events)
 
     def _meta(self, db: sqlite3.Connection, session_id: int) -> SessionMeta:
         row = db.execute(
             "SELECT patient_code, classes, clinician, started_at, source, model_name,"
-            " model_version, provider FROM sessions WHERE id=?", (session_id,)).fetchone()
+            " model_version, provider, title, baseline FROM sessions WHERE id=?",
+            (session_id,)).fetchone()
         if row is None:
             raise SessionStoreError(f"session {session_id} does not exist (deleted?)")
-        return SessionMeta(row[0], tuple(json.loads(row[1])), *row[2:])
+        try:
+            baseline = Baseline.from_json(row[9])
+        except (ValueError, KeyError, TypeError):
+            baseline = None  # an unreadable baseline is dropped, the session still opens
+        return SessionMeta(row[0], tuple(json.loads(row[1])), *row[2:9], baseline=baseline)
 
     # -- frames and notes ------------------------------------------------------------------
     def add_frames(self, session_id: int, results: Sequence[FrameResult]) -> None:

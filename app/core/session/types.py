@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from app.core.analysis.baseline import Baseline
 from app.core.analysis.results import Face, FrameResult
 from app.core.errors import CoreError
 from app.core.session.notes import Note
@@ -48,15 +49,18 @@ class SessionMeta:
     model_name: str = ""  # model file name, e.g. fer_cnn.onnx
     model_version: str = ""  # ONNX metadata `version`
     provider: str = ""  # e.g. "CPU (no GPU provider available)"
+    title: str = ""  # optional, e.g. "intake interview"
+    baseline: Baseline | None = None  # the patient's resting face, when one is used
 
     @classmethod
     def from_analyzer(cls, analyzer, *, patient_code: str, clinician: str = "",
-                      source: str = "") -> SessionMeta:
+                      source: str = "", title: str = "") -> SessionMeta:
         """Meta for a session analysed by `analyzer` (an `Analyzer`), model facts filled in."""
         clf = analyzer.classifier
         return cls(patient_code=patient_code, classes=tuple(analyzer.classes),
                    clinician=clinician, source=source, model_name=Path(clf.path).name,
-                   model_version=model_version(clf), provider=str(analyzer.provider))
+                   model_version=model_version(clf), provider=str(analyzer.provider),
+                   title=title)
 
 
 def model_version(classifier) -> str:
@@ -74,10 +78,21 @@ class SessionSummary:
     duration_s: float  # time of the last frame
     frames: int
     notes: int
+    session_title: str = ""
 
     @property
     def title(self) -> str:
-        return self.patient_code or f"session {self.id}"
+        who = self.patient_code or f"session {self.id}"
+        return f"{who} · {self.session_title}" if self.session_title else who
+
+
+@dataclass(frozen=True)
+class Event:
+    """Something that happened at `time_s`: kind `patient` = the patient became another face."""
+
+    time_s: float
+    kind: str
+    detail: str
 
 
 @dataclass(frozen=True)
@@ -86,6 +101,7 @@ class LoadedSession:
     meta: SessionMeta
     frames: list[FrameResult]
     notes: list[Note]
+    events: list[Event] = field(default_factory=list)
 
 
 # Frame packing: exact float64 values so that a reloaded FrameResult == the recorded one.

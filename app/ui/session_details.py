@@ -1,0 +1,97 @@
+"""Who and what a new session is about: patient code, clinician, optional title.
+
+Every new session asks (opening another source never silently reuses the previous patient's
+code): the patient code is pre-filled with the last one and editable, the clinician's name is
+remembered between sessions (settings.py), the title is optional. The PDF report shows them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.core.session.store import SessionStoreError, check_patient_code
+
+
+@dataclass(frozen=True)
+class SessionDetails:
+    patient_code: str = ""
+    clinician: str = ""
+    title: str = ""
+
+
+class SessionDetailsDialog(QDialog):
+    def __init__(self, previous: SessionDetails, parent: QWidget | None = None,
+                 source: str = ""):
+        super().__init__(parent)
+        self.setWindowTitle("New session")
+        self.code = QLineEdit(previous.patient_code)
+        self.code.setPlaceholderText("e.g. P-017 — a code, never the name")
+        self.code.selectAll()
+        self.clinician = QLineEdit(previous.clinician)
+        self.clinician.setPlaceholderText("your name, shown on the report")
+        self.title = QLineEdit()
+        self.title.setPlaceholderText("optional, e.g. intake interview")
+        self.error = QLabel()
+        self.error.setStyleSheet("color: #C0392B;")
+        self.error.setWordWrap(True)
+        form = QFormLayout()
+        form.addRow("Patient code", self.code)
+        form.addRow("Clinician", self.clinician)
+        form.addRow("Title", self.title)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
+                                   | QDialogButtonBox.StandardButton.Cancel)
+        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Start session")
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        if source:
+            layout.addWidget(QLabel(f"Source: {source}"))
+        layout.addLayout(form)
+        layout.addWidget(self.error)
+        layout.addWidget(buttons)
+        self.setMinimumWidth(420)
+
+    def details(self) -> SessionDetails:
+        return SessionDetails(check_patient_code(self.code.text()),
+                              self.clinician.text().strip(), self.title.text().strip())
+
+    def accept(self) -> None:
+        try:
+            self.details()
+        except SessionStoreError as exc:
+            self.error.setText(str(exc))
+            self.code.setFocus()
+            return
+        super().accept()
+
+
+def ask_session_details(parent: QWidget | None, previous: SessionDetails,
+                        source: str = "") -> SessionDetails | None:
+    """The details entered, or None if cancelled."""
+    dialog = SessionDetailsDialog(previous, parent, source)
+    return dialog.details() if dialog.exec() == QDialog.DialogCode.Accepted else None
+
+
+def reopenable(source):
+    """A spec that opens `source` again (a core Source is closed once read): its file, its
+    camera index, or the spec itself."""
+    if isinstance(source, (str, int, Path)):
+        return source
+    path, name = getattr(source, "path", None), getattr(source, "name", "")
+    if path is not None:
+        return path
+    if getattr(source, "kind", "") == "camera" and name.split()[-1:] and \
+            name.split()[-1].isdigit():
+        return int(name.split()[-1])
+    return None  # a stream's name has no password: it cannot be reopened from it
