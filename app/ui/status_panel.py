@@ -6,6 +6,8 @@ import time
 
 from PySide6.QtWidgets import QLabel, QStatusBar
 
+from app.core.analysis.providers import device_label
+
 from .session_model import SessionModel
 
 
@@ -56,7 +58,7 @@ class StatusPanel:
         self.source.setText(f"Source: {info.name} ({info.kind})" if info else "Source: —")
         self.rate.setText(f"{self.fps:4.1f} fps")
         provider = self.model.provider
-        self.provider.setText(f"Model on {provider.split(' ')[0]}" if provider else "—")
+        self.provider.setText(f"Model on {device_label(provider)}" if provider else "—")
         self.provider.setToolTip(provider)
         self.analysed.setText(f"{buf.analysed:,} frames analysed")
         share = f"{buf.with_face / buf.analysed:.0%}" if buf.analysed else "—"

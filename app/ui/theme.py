@@ -1,7 +1,6 @@
 """Look of the app: a calm light theme, class colours and face-box colours in one place.
 
-Class colours follow the Okabe-Ito palette (distinguishable with the common colour-vision
-deficiencies); models with other class names get the remaining palette colours in order.
+Class colours come from app/core/report/palette.py, the same table the PDF report uses.
 """
 
 from __future__ import annotations
@@ -9,16 +8,7 @@ from __future__ import annotations
 from PySide6.QtGui import QColor, QFont, QPalette
 from PySide6.QtWidgets import QApplication
 
-CLASS_COLOURS = {
-    "happy": "#E69F00",  # orange
-    "sad": "#0072B2",  # blue
-    "surprise": "#CC79A7",  # reddish purple
-    "neutral": "#7A7A7A",  # grey
-    "angry": "#D55E00",
-    "fear": "#009E73",
-    "disgust": "#56B4E9",
-}
-_SPARE = ("#F0E442", "#000000", "#56B4E9", "#009E73", "#D55E00")
+from app.core.report import palette
 
 ACCENT = "#1F7A8C"  # teal: selection, notes
 PATIENT = "#19C37D"  # patient face box: stands out on any video
@@ -45,7 +35,7 @@ QPushButton#primary:hover {{ background: #25909F; }}
 
 
 def class_colour(name: str, index: int) -> QColor:
-    return QColor(CLASS_COLOURS.get(name, _SPARE[index % len(_SPARE)]))
+    return QColor(palette.class_colour(name, index))
 
 
 def apply_theme(app: QApplication) -> None:

@@ -30,7 +30,10 @@ def test_shares_and_stretches():
 
 
 def test_fmt_time():
-    assert [fmt_time(s) for s in (0, 59.6, 75.4, 3725)] == ["00:00", "01:00", "01:15", "1:02:05"]
+    # a clock: cut, not rounded, so the app and the report agree (3.95 s is 00:03.9 in both)
+    assert [fmt_time(s) for s in (0, 59.6, 75.4, 3725)] == ["00:00", "00:59", "01:15", "1:02:05"]
+    assert [fmt_time(s, tenths=True) for s in (3.95, 2.3, 0.05)] == ["00:03.9", "00:02.3",
+                                                                     "00:00.0"]
 
 
 def test_load_metrics(tmp_path):

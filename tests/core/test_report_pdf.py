@@ -28,7 +28,8 @@ NOTES = [Note(4.0, "Talks about work, smiles", "happy"),
 METRICS = {"model_file": "fer_cnn.onnx", "test": {"accuracy": 0.8123, "n": 3589, "per_class": {
     c: {"precision": 0.8, "recall": 0.75, "f1-score": 0.77} for c in CLASSES}}}
 META = SessionMeta("P-017", CLASSES, clinician="Dr A", started_at="2025-01-14T10:30:00+01:00",
-                   source="interview.mp4", model_name="fer_cnn.onnx", model_version="v-test")
+                   source="interview.mp4", model_name="fer_cnn.onnx", model_version="v-test",
+                   provider="CUDA (GPU, --device auto)", title="intake interview")
 
 
 def pdftotext(pdf) -> str:
@@ -54,9 +55,12 @@ def test_pdf_renders_with_notes_kappa_and_accuracy(tmp_path, frames):
     assert a.n >= 4 and a.kappa is not None
     assert f"Cohen's kappa {a.kappa:.2f}" in text and f"Percent agreement {a.percent:.1f} %" in text
     for expected in ("P-017", "Dr A", "interview.mp4", "fer_cnn.onnx, version v-test",
-                     "2025-01-14 10:30", "00:50", "81.2%", "decision support, not a diagnosis",
-                     "Time in each emotion", "1 tagged 'other'"):
+                     "2025-01-14 10:30", "00:49", "81.2%", "decision support, not a diagnosis",
+                     "Time in each emotion", "1 tagged 'other'", "intake interview",
+                     "Inference GPU (CUDA)", "00:09.5", "0 = no better than chance, 1 = perfect",
+                     "Flag: too few notes to rely on kappa"):
         assert expected in text, expected
+    assert "--device" not in text  # no raw provider diagnostics
 
     if shutil.which("pdftoppm") is None:
         pytest.skip("pdftoppm missing (Debian: apt-get install poppler-utils)")

@@ -41,6 +41,16 @@ class ProviderInfo:
         return f"{self.name.removesuffix('ExecutionProvider')} ({self.reason})"
 
 
+GPU_NAMES = {"CUDA": "GPU (CUDA)", "Tensorrt": "GPU (TensorRT)", "Dml": "GPU (DirectML)"}
+
+
+def device_label(provider: str) -> str:
+    """"CPU" or "GPU (CUDA)" for a reader, from `str(ProviderInfo)` (e.g. "CPU (no usable
+    GPU: ...)"); '' when unknown."""
+    name = provider.split(" ", 1)[0].removesuffix("ExecutionProvider") if provider else ""
+    return "CPU" if name == "CPU" else GPU_NAMES.get(name, f"GPU ({name})" if name else "")
+
+
 def _options(threads: int, provider: str) -> ort.SessionOptions:
     opts = ort.SessionOptions()
     opts.intra_op_num_threads = max(1, threads)

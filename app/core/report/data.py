@@ -12,6 +12,7 @@ a face, and runs of bins with one label of at least `min_bins` are stretches; th
 from __future__ import annotations
 
 import json
+import math
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -78,11 +79,16 @@ def load_metrics(model_path: str | Path | None) -> dict | None:
     return metrics
 
 
-def fmt_time(seconds: float) -> str:
-    """`mm:ss`, or `h:mm:ss` from one hour on."""
-    s = int(round(max(0.0, seconds)))
-    h, m, s = s // 3600, s // 60 % 60, s % 60
-    return f"{h}:{m:02d}:{s:02d}" if h else f"{m:02d}:{s:02d}"
+def fmt_time(seconds: float, tenths: bool = False) -> str:
+    """`mm:ss` (`h:mm:ss` from one hour on), `.t` with tenths: a clock, so cut, not rounded
+    (3.95 s is 00:03.9, as the app's player shows it). One format for the app and the PDF."""
+    if not math.isfinite(seconds):
+        return "--:--"
+    ms = int(round(max(0.0, seconds) * 1000))  # whole ms first: 2.3 s is 2.2999... in binary
+    whole = ms // 1000
+    h, m, s = whole // 3600, whole // 60 % 60, whole % 60
+    text = f"{h}:{m:02d}:{s:02d}" if h else f"{m:02d}:{s:02d}"
+    return f"{text}.{ms % 1000 // 100}" if tenths else text
 
 
 @dataclass(frozen=True)

@@ -29,9 +29,10 @@ from reportlab.lib.units import mm
 from reportlab.platypus import Image, KeepTogether, Paragraph, SimpleDocTemplate, Spacer
 from reportlab.platypus.doctemplate import LayoutError
 
+from app.core.analysis.providers import device_label
 from app.core.analysis.results import Box
 from app.core.analysis.sources import source_label
-from app.core.report.agreement import Agreement, agreement
+from app.core.report.agreement import MIN_PER_CLASS, Agreement, agreement
 from app.core.report.data import (
     ExportError,
     ReportData,
@@ -48,6 +49,13 @@ DISCLAIMER = (
     "expressions into a few categories frame by frame; it does not measure what the patient "
     "feels, and it errs (see the model's accuracy figures). Read it beside the clinician's own "
     "observations; clinical judgement rests with the clinician."
+)
+
+
+KAPPA_EXPLAINED = (
+    "Cohen's kappa is the agreement between clinician and model corrected for the agreement "
+    "expected by chance: 0 = no better than chance, 1 = perfect agreement (negative: worse "
+    "than chance). Percent agreement is not corrected for chance."
 )
 
 
@@ -107,10 +115,12 @@ def _story(data: ReportData, st: dict, width: float, snapshot: Snapshot | None,
     if m.model_version:
         model += f", version {m.model_version}"
     facts = [("Patient code", m.patient_code or "not given"), ("Date", _date(m.started_at)),
-             ("Clinician", m.clinician or "not given"), ("Duration", fmt_time(data.duration_s)),
+             ("Clinician", m.clinician or "not given"), ("Title", m.title or "—"),
              ("Source", source_label(m.source) or "unknown"),
+             ("Duration", fmt_time(data.duration_s)),
              ("Frames", f"{len(data.frames):,}{faces}"),
-             ("Model", model), ("Inference", m.provider or "not recorded")]
+             ("Inference", device_label(m.provider) or "not recorded"),
+             ("Model", model), ("Uncertain below", _threshold(data))]
     rows = [[p(f"<b>{a}</b>", st["small"]), p(escape(b), st["body"]),
              p(f"<b>{c}</b>", st["small"]), p(escape(d), st["body"])]
             for (a, b), (c, d) in zip(facts[::2], facts[1::2], strict=True)]
@@ -139,11 +149,11 @@ def _story(data: ReportData, st: dict, width: float, snapshot: Snapshot | None,
     if notes:
         rows, differ = [["#", "Time", "Note", "Perceived", "Model"]], []
         for i, (n, label) in enumerate(zip(notes, data.note_labels, strict=True), 1):
-            rows.append([str(i), fmt_time(n.time_s), p(_text(n.text), st["body"]),
+            rows.append([str(i), fmt_time(n.time_s, tenths=True), p(_text(n.text), st["body"]),
                          n.perceived or "", label.text])
             if label.label and n.perceived in data.classes and label.label != n.perceived:
                 differ.append(("BACKGROUND", (4, i), (4, i), "#FBE3DE"))
-        table = make_table(rows, [9 * mm, 15 * mm, width - 70 * mm, 21 * mm, 25 * mm])
+        table = make_table(rows, [9 * mm, 17 * mm, width - 72 * mm, 21 * mm, 25 * mm])
         table.setStyle(differ)
         story += [table, p("Model: the patient's most frequent emotion in the second up to the "
                            "note (the label the app showed beside it); shaded where it differs "
@@ -177,9 +187,13 @@ def _agreement(a: Agreement, st: dict, p) -> list:
         kappa = ("not defined (both sides used one and the same emotion throughout)"
                  if a.kappa is None else f"<b>{a.kappa:.2f}</b> ({_kappa_words(a.kappa)})")
         text += f"Percent agreement <b>{a.percent:.1f} %</b>; Cohen's kappa {kappa}."
-        if a.n < 10:
-            text += " With so few notes, read these figures as indicative only."
     out.append(p(text, st["body"]))
+    out.append(p(KAPPA_EXPLAINED, st["caption"]))
+    if a.n and a.kappa is not None and not a.reliable:
+        thin = ", ".join(f"{c} ({k})" for c, k in a.thin_classes.items())
+        out.append(p(f"<b>Flag: too few notes to rely on kappa.</b> It needs at least "
+                     f"{MIN_PER_CLASS} compared notes for every emotion the clinician tagged; "
+                     f"here: {thin}. Read it as indicative only.", st["flag"]))
     if a.n:
         rows = [[p("<b>clinician \\ model</b>", st["small"]), *a.classes]]
         rows += [[c, *map(str, row)] for c, row in zip(a.classes, a.confusion, strict=True)]
@@ -231,6 +245,11 @@ def _figure(data: ReportData, width: float):
     img.drawHeight *= width / img.drawWidth
     img.drawWidth = width
     return img
+
+
+def _threshold(data: ReportData) -> str:
+    t = data.threshold
+    return f"{t.value:.0%} top probability" if t.value > 0 else "not set (no calibration)"
 
 
 def _swatch(label: str, classes: Sequence[str]) -> str:

@@ -16,18 +16,14 @@ import numpy as np
 
 from app.core.analysis.results import FrameResult
 from app.core.report.data import fmt_time
+from app.core.report.palette import NO_FACE_COLOUR, class_colour
 from app.core.session.notes import Note
 
-CLASS_COLORS = {
-    "happy": "#E0A100", "sad": "#2F6DB5", "surprise": "#9B3FB5", "neutral": "#6F7C85",
-    "angry": "#C0392B", "fear": "#148F77", "disgust": "#6B8E23",
-}
-_FALLBACK = ("#1F77B4", "#FF7F0E", "#2CA02C", "#D62728", "#9467BD", "#8C564B", "#E377C2")
-NO_FACE = "#E3E3E3"
+NO_FACE = NO_FACE_COLOUR
 
 
 def class_color(name: str, i: int) -> str:
-    return CLASS_COLORS.get(name, _FALLBACK[i % len(_FALLBACK)])
+    return class_colour(name, i)
 
 
 def series(frames: Sequence[FrameResult], k: int, max_points: int = 2000):
