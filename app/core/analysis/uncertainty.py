@@ -10,12 +10,13 @@ the label is wrong more often than one time in three. Where it is read from, fir
 
 1. `calibration.json` beside the model, written by `benchmarks/calibration.py` for exactly this
    model file (its SHA-256 must match): a reliability table measured on FER-2013 PrivateTest;
-2. `metrics.json` beside the model (`fer-train`): `calibration.uncertain_below`, else a
-   reliability table `calibration.reliability`, else a calibrated model (`calibration.ece` <=
-   0.03), whose confidence *is* its accuracy, so the threshold is `LEVEL` itself;
+2. `metrics.json` beside the model (`fer-train`): `calibration.uncertain_below`, else its
+   reliability table on PublicTest (`calibration.reliability`, per truth: the original labels
+   are used), else a calibrated model (`calibration.ece_original` <= 0.03), whose confidence
+   *is* its accuracy, so the threshold is `LEVEL` itself;
 3. nothing known: 0 (no frame is called uncertain), said as such in the report.
 
-A table is a list of bins `{"lo", "hi", "count", "accuracy"}` over the top probability; the
+A table is a list of bins `{"lo", "hi", "n", "accuracy"}` over the top probability; the
 threshold is the lower edge of the lowest bin from which every bin with at least `MIN_COUNT`
 faces reaches `LEVEL`. `--uncertain-below P` (both programs) overrides it.
 """
@@ -48,8 +49,8 @@ OFF = Threshold(0.0, "no calibration known for this model: no frame is marked un
 
 def from_table(bins: Sequence[dict], level: float = LEVEL, min_count: int = MIN_COUNT) -> float:
     """Lower edge of the lowest bin from which every well-filled bin is right >= `level`."""
-    rows = sorted((float(b["lo"]), float(b["hi"]), int(b["count"]), float(b["accuracy"]))
-                  for b in bins)
+    rows = sorted((float(b["lo"]), float(b["hi"]), int(b.get("n", b.get("count", 0))),
+                   float(b["accuracy"])) for b in bins)
     threshold = rows[-1][1] if rows else 0.0
     for lo, _hi, count, acc in reversed(rows):
         if count >= min_count and acc < level:
@@ -80,11 +81,16 @@ def threshold_for(model_path: str | Path | None, metrics: dict | None = None,
         try:
             if "uncertain_below" in cal:
                 return Threshold(float(cal["uncertain_below"]), "the model's metrics.json")
-            if cal.get("reliability"):
-                return Threshold(from_table(cal["reliability"]),
-                                 f"the reliability table in metrics.json (right >= {LEVEL:.0%})")
-            if float(cal.get("ece", 1.0)) <= CALIBRATED_ECE:
-                return Threshold(LEVEL, f"a calibrated model (ECE {float(cal['ece']):.3f})")
+            table = cal.get("reliability")
+            if isinstance(table, dict):  # one table per truth: the original labels first
+                table = table.get("original") or next(iter(table.values()), None)
+            if table:
+                return Threshold(from_table(table), "the model's reliability table on "
+                                 f"PublicTest: labels below it are right less than {LEVEL:.0%} "
+                                 "of the time")
+            ece = float(cal.get("ece_original", cal.get("ece", 1.0)))
+            if ece <= CALIBRATED_ECE:
+                return Threshold(LEVEL, f"a calibrated model (ECE {ece:.3f})")
         except (KeyError, TypeError, ValueError):
             pass
     return OFF
