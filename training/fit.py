@@ -70,13 +70,20 @@ class TwoTruthValidation(keras.callbacks.Callback):
 
 
 class ProgressLog(keras.callbacks.Callback):
-    """One line per epoch (epoch i/N, losses, accuracies, throughput) to the run's log."""
+    """One line per epoch (epoch i/N, losses, accuracies, throughput) to the run's log.
 
-    def __init__(self, total_epochs: int, n_images: int, prefix: str = ""):
+    With a `record` file, the totals (epochs, training seconds, images) carry over resumes, so a
+    fit spread over several sittings reports its whole cost."""
+
+    def __init__(self, total_epochs: int, n_images: int, prefix: str = "",
+                 record: Path | None = None):
         super().__init__()
-        self.total, self.n_images, self.prefix = total_epochs, n_images, prefix
-        self.train_seconds = 0.0
-        self.images = 0
+        self.total, self.n_images, self.prefix, self.record = (
+            total_epochs, n_images, prefix, record)
+        prior = (atomic.read_json(record) if record is not None else None) or {}
+        self.train_seconds = float(prior.get("train_seconds", 0.0))
+        self.images = int(prior.get("images", 0))
+        self.epochs = int(prior.get("epochs", 0))
 
     def on_epoch_begin(self, epoch, logs=None):
         self._t = time.perf_counter()
@@ -87,6 +94,10 @@ class ProgressLog(keras.callbacks.Callback):
         dt = time.perf_counter() - self._t - logs.get("val_seconds", 0.0)
         self.train_seconds += dt
         self.images += self.n_images
+        self.epochs = epoch + 1
+        if self.record is not None:
+            atomic.write_json(self.record, {"epochs": self.epochs, "images": self.images,
+                                            "train_seconds": self.train_seconds})
         log.info(
             "%sepoch %d/%d  loss %.4f  acc %.4f  val_acc %.4f  val_consensus %.4f  "
             "%.0f img/s  (%.0f s)",
@@ -176,7 +187,8 @@ def fit(
     batch = min(hp.batch_size, len(train))  # tiny data sets (tests) still train
     steps = len(train) // batch
     compile_model(model, hp, steps, epochs)
-    progress = ProgressLog(epochs, steps * batch, prefix)
+    progress = ProgressLog(epochs, steps * batch, prefix,
+                           workdir / "progress.json" if workdir is not None else None)
     validation = TwoTruthValidation(val, task)
     cbs: list[keras.callbacks.Callback] = [validation]
     if workdir is not None:
@@ -201,17 +213,13 @@ def fit(
         model.load_weights(str(checkpoint.weights))
     scores = val_scores(predict(model, val), val, task)
     result = FitResult(model, scores["val_score"], scores["val_accuracy"],
-                       scores["val_consensus"], len(history.history.get("loss", [])),
-                       progress.images_per_s, seconds, history.history)
+                       scores["val_consensus"], progress.epochs, progress.images_per_s,
+                       max(seconds, progress.train_seconds), history.history)
     if workdir is not None:
         atomic.write_json(workdir / DONE_FILE, {k: getattr(result, k) for k in FIT_SUMMARY})
     return result
 
 
-def predict(model: keras.Model, ds: Dataset, flip: bool = False) -> np.ndarray:
-    """Probabilities [N, K]; with `flip`, averaged with the mirrored images (test-time flip)."""
-    x = ds.images.astype(np.float32)
-    p = model.predict(x, batch_size=256, verbose=0).astype(np.float64)
-    if flip:
-        p = (p + model.predict(x[:, :, ::-1, :], batch_size=256, verbose=0)) / 2
-    return p
+def predict(model: keras.Model, ds: Dataset) -> np.ndarray:
+    """Probabilities [N, K_train] of the net's own softmax."""
+    return model.predict(ds.images.astype(np.float32), batch_size=512, verbose=0)
