@@ -183,6 +183,7 @@ def _summary(name: str, csv: Path, results: list[FrameResult], seconds: float,
         f"  frames      {n}, {fps:.1f} frames/s",
         f"  face found  {100 * with_face / max(n, 1):.1f} % of frames",
         f"  emotions    {share}  (share of the {labelled} frames with the patient's face)",
+        f"  model       {analyzer.classifier.path.name} ({analyzer.classifier.choice})",
         f"  provider    {analyzer.provider}",
     ])
 

@@ -2,7 +2,9 @@
 
 The wheel ships models inside the package (`app/models/*.onnx`, see package-data in
 pyproject); a source checkout has them at `<repo>/models/`. One function decides, so the CLI,
-the UI and the benchmarks load the same default.
+the UI and the benchmarks load the same default. Beside the float model may lie its int8
+version (`fer_cnn_int8.onnx`, made by `python -m training.quantize`); whether it is used is
+decided from its metadata in `app.core.analysis.classifier`.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import stat
 from pathlib import Path
 
 DEFAULT_MODEL_NAME = "fer_cnn.onnx"
+INT8_SUFFIX = "_int8"
 
 
 def default_model_path() -> Path:
@@ -29,6 +32,11 @@ def default_model_path() -> Path:
     if found:
         return found[0]
     return Path(__file__).resolve().parents[2] / "models" / DEFAULT_MODEL_NAME
+
+
+def int8_model_path(float_path: Path) -> Path:
+    """Where the int8 version of `float_path` lies: `fer_cnn.onnx` -> `fer_cnn_int8.onnx`."""
+    return float_path.with_name(f"{float_path.stem}{INT8_SUFFIX}{float_path.suffix}")
 
 
 # Patient data is private: files 0600, folders 0700, whatever the umask (issue 13.9).

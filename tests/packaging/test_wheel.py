@@ -25,7 +25,9 @@ def wheel(tmp_path_factory) -> Path:
 
 def test_wheel_holds_model_assets_and_scripts(wheel):
     names = set(zipfile.ZipFile(wheel).namelist())
-    for required in ("app/models/fer_cnn.onnx", "app/models/metrics.json",
+    models = [f"app/models/{p.name}" for p in sorted((REPO / "models").glob("*.onnx"))]
+    assert "app/models/fer_cnn.onnx" in models  # and fer_cnn_int8.onnx when it is shipped
+    for required in (*models, "app/models/metrics.json",
                      "app/assets/demo.mp4", "app/core/analysis/analyzer.py", "app/ui/main.py"):
         assert required in names, required
     entry = next(n for n in names if n.endswith("entry_points.txt"))
@@ -45,3 +47,18 @@ def test_installed_copy_finds_the_model_without_a_checkout(wheel, tmp_path):
                          text=True, env={"PYTHONPATH": str(tmp_path / "site"), "PATH": ""})
     assert res.returncode == 0, res.stderr
     assert str(tmp_path / "site" / "app" / "models" / "fer_cnn.onnx") in res.stdout
+
+
+def test_installed_copy_loads_the_shipped_int8_model(wheel, tmp_path):
+    if not (REPO / "models" / "fer_cnn_int8.onnx").is_file():
+        pytest.skip("no int8 model shipped in models/")
+    with zipfile.ZipFile(wheel) as zf:
+        zf.extractall(tmp_path / "site", [n for n in zf.namelist() if n.startswith("app/")])
+    code = ("from app.core.analysis.classifier import EmotionClassifier as E; "
+            "c = E(device='cpu'); print(c.path); print(c.choice)")
+    res = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True,
+                         text=True, env={"PYTHONPATH": str(tmp_path / "site"), "PATH": "",
+                                         "ORT_DISABLE_TELEMETRY": "1"})
+    assert res.returncode == 0, res.stderr
+    assert str(tmp_path / "site" / "app" / "models" / "fer_cnn_int8.onnx") in res.stdout
+    assert "int8 model: PublicTest" in res.stdout

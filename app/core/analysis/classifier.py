@@ -4,10 +4,17 @@ Contract: one input float32 `[N, 48, 48, 1]` (raw grayscale 0-255, N dynamic), f
 float32 `[N, K]` softmax probabilities, ONNX metadata `classes` = K comma-separated names.
 Anything else raises `ModelError` with one line saying what is wrong, at load time, so a bad
 model never fails in the middle of a session.
+
+Without `--model`, the int8 version of the shipped model is loaded when it lies beside it and
+its own metadata shows it fit to replace it (`int8_rejection`): measured within
+`MAX_INT8_LOSS_POINTS` of the float model on PublicTest, made from this very float file, and
+running on the CPU (its int8 kernels; a GPU runs the float model faster).
 """
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
@@ -15,13 +22,14 @@ import numpy as np
 from app.core.analysis.preprocess import FACE_SIDE
 from app.core.analysis.providers import ProviderInfo, create_session
 from app.core.errors import ModelError
-from app.core.paths import default_model_path
+from app.core.paths import default_model_path, int8_model_path
 
 DEFAULT_CLASSES = ("happy", "sad", "surprise", "neutral")
 # Faces are classified after the frame is decoded and searched, so both cores are free then:
 # two ONNX Runtime threads classify a face about 1.6x faster on a 2-core CPU (no spinning, so
 # they do not steal from the decoder between runs).
 CLASSIFY_THREADS = 2
+MAX_INT8_LOSS_POINTS = 0.5  # PublicTest accuracy points the int8 model may lose to the float one
 
 
 class EmotionClassifier:
@@ -31,12 +39,15 @@ class EmotionClassifier:
         self, model_path: str | Path | None = None, device: str = "auto",
         threads: int = CLASSIFY_THREADS,
     ):
-        path = Path(model_path) if model_path is not None else default_model_path()
-        if not path.is_file():
-            hint = "" if model_path is not None else " (train one with fer-train, or pass --model)"
-            raise ModelError(f"model not found: {path}{hint}")
+        if model_path is not None:
+            path = Path(model_path)
+            if not path.is_file():
+                raise ModelError(f"model not found: {path}")
+            self._session, provider = create_session(path, device, threads)
+            self.choice = "chosen with --model"
+        else:
+            path, self._session, provider, self.choice = _default_model(device, threads)
         self.path = path
-        self._session, provider = create_session(path, device, threads)
         self.provider: ProviderInfo = provider  # what actually runs, and why
         self.classes: tuple[str, ...] = _classes(self._session, path)
         # e.g. fer_cnn-2026-11-24 (fer-train writes it); shown in sessions and reports
@@ -51,6 +62,45 @@ class EmotionClassifier:
             return np.zeros((0, len(self.classes)), np.float32)
         out = self._session.run([self._output], {self._input: crops})[0]
         return np.asarray(out, dtype=np.float32)
+
+
+def int8_rejection(meta: Mapping[str, str], float_path: Path) -> str | None:
+    """Why the int8 model with metadata `meta` must not replace `float_path` (None: use it)."""
+    try:
+        # accuracies are recorded to 4 decimals: the loss is exact to 0.01 point
+        loss = round(100 * (float(meta["float_test_accuracy"]) - float(meta["test_accuracy"])), 2)
+    except (KeyError, ValueError):
+        return "its accuracy against the float model is not recorded"
+    if not loss <= MAX_INT8_LOSS_POINTS:
+        return f"it loses {loss:.2f} point to the float model (at most {MAX_INT8_LOSS_POINTS})"
+    made_from = meta.get("quantized_from_sha256", "")
+    if float_path.is_file() and made_from != hashlib.sha256(float_path.read_bytes()).hexdigest():
+        return f"it was made from another model than {float_path.name} (re-run the quantizer)"
+    return None
+
+
+def _default_model(device: str, threads: int):
+    """(path, session, provider, why): the shipped int8 model where fit, else the float one."""
+    float_path = default_model_path()
+    int8_path = int8_model_path(float_path)
+    why = "float model"
+    if int8_path.is_file() and int8_path != float_path:
+        try:
+            session, provider = create_session(int8_path, device, threads)
+        except ModelError as exc:
+            raise ModelError(f"{exc}; delete it or pass --model to choose a model") from None
+        meta = session.get_modelmeta().custom_metadata_map
+        rejection = "the GPU runs the float model" if provider.is_gpu else None
+        rejection = rejection or int8_rejection(meta, float_path)
+        if rejection is None:
+            f, q = float(meta["float_test_accuracy"]), float(meta["test_accuracy"])
+            why = f"int8 model: PublicTest {100 * q:.1f} %, float {100 * f:.1f} %"
+            return int8_path, session, provider, why
+        why = f"float model, not {int8_path.name}: {rejection}"
+    if not float_path.is_file():
+        raise ModelError(f"model not found: {float_path} (train one with fer-train, "
+                         "or pass --model)")
+    return float_path, *create_session(float_path, device, threads), why
 
 
 def _classes(session, path: Path) -> tuple[str, ...]:

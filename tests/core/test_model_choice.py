@@ -1,0 +1,88 @@
+"""The default model: the int8 file beside the float one, only when its record says it is fit."""
+
+import hashlib
+from pathlib import Path
+
+import pytest
+
+from app.core.analysis import classifier as clf_module
+from app.core.analysis.classifier import EmotionClassifier, int8_rejection
+from app.core.errors import ModelError
+
+onnx = pytest.importorskip("onnx")
+
+
+def sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def int8_copy(float_path: Path, **meta: str) -> Path:
+    """Stands in for a quantized model: the choice reads only the int8 file's metadata."""
+    model = onnx.load(str(float_path))
+    for key, value in meta.items():
+        model.metadata_props.add(key=key, value=value)
+    out = float_path.with_name(f"{float_path.stem}_int8.onnx")
+    onnx.save(model, str(out))
+    return out
+
+
+@pytest.fixture
+def shipped(tmp_path, model_factory, monkeypatch) -> Path:
+    """A float model where the app looks for the shipped one."""
+    float_path = model_factory(tmp_path / "fer_cnn.onnx")
+    monkeypatch.setattr(clf_module, "default_model_path", lambda: float_path)
+    return float_path
+
+
+def test_no_int8_file_loads_the_float_model(shipped):
+    clf = EmotionClassifier(device="cpu")
+    assert clf.path == shipped and clf.choice == "float model"
+
+
+def test_int8_within_half_a_point_is_the_default(shipped):
+    int8 = int8_copy(shipped, float_test_accuracy="0.7809", test_accuracy="0.7780",
+                     quantized_from_sha256=sha(shipped))
+    clf = EmotionClassifier(device="cpu")
+    assert clf.path == int8
+    assert clf.choice == "int8 model: PublicTest 77.8 %, float 78.1 %"
+    assert clf.classes == ("happy", "sad", "surprise", "neutral")
+    # --model still loads any file, the float one included
+    assert EmotionClassifier(shipped, device="cpu").path == shipped
+
+
+@pytest.mark.parametrize(
+    ("meta", "reason"),
+    [
+        ({"float_test_accuracy": "0.7809", "test_accuracy": "0.7750"}, "loses 0.59 point"),
+        ({"test_accuracy": "0.7750"}, "accuracy against the float model is not recorded"),
+        ({"float_test_accuracy": "0.78", "test_accuracy": "n/a"}, "not recorded"),
+        ({"float_test_accuracy": "0.7809", "test_accuracy": "0.7800",
+          "quantized_from_sha256": "0" * 64}, "made from another model than fer_cnn.onnx"),
+    ],
+)
+def test_unfit_int8_falls_back_to_the_float_model(shipped, meta, reason):
+    meta = {"quantized_from_sha256": sha(shipped), **meta}
+    int8_copy(shipped, **meta)
+    clf = EmotionClassifier(device="cpu")
+    assert clf.path == shipped
+    assert clf.choice.startswith("float model, not fer_cnn_int8.onnx: ") and reason in clf.choice
+
+
+def test_rule_is_at_most_half_a_point(tmp_path):
+    f = tmp_path / "m.onnx"
+    f.write_bytes(b"float model")
+    ok = {"float_test_accuracy": "0.8000", "test_accuracy": "0.7950",
+          "quantized_from_sha256": sha(f)}
+    assert int8_rejection(ok, f) is None
+    assert int8_rejection({**ok, "test_accuracy": "0.8100"}, f) is None  # int8 better: fine
+    assert "loses 0.51 point" in int8_rejection({**ok, "test_accuracy": "0.7949"}, f)
+
+
+def test_corrupt_int8_file_is_one_clear_error(shipped):
+    int8 = shipped.with_name("fer_cnn_int8.onnx")
+    int8.write_bytes(b"\x08\x07 not an onnx model")
+    with pytest.raises(ModelError) as info:
+        EmotionClassifier(device="cpu")
+    message = str(info.value)
+    assert "\n" not in message and str(int8) in message
+    assert "not a loadable ONNX model" in message and "pass --model" in message
