@@ -24,6 +24,10 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+
+from app.core.analysis.classifier import CLASSIFY_THREADS, EmotionClassifier  # noqa: E402
+from app.core.errors import CoreError  # noqa: E402
+
 MODELS = REPO / "models"
 
 
@@ -56,7 +60,6 @@ def kernels(path: Path, threads: int) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")  # before onnxruntime is imported
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--float", type=Path, default=MODELS / "fer_cnn.onnx", dest="float_path")
     ap.add_argument("--int8", type=Path, default=MODELS / "fer_cnn_int8.onnx")
@@ -65,9 +68,6 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--faces", type=int, default=400, help="faces per round")
     args = ap.parse_args(argv)
-
-    from app.core.analysis.classifier import CLASSIFY_THREADS, EmotionClassifier
-    from app.core.errors import CoreError
 
     threads = args.threads or [CLASSIFY_THREADS]
     flags = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""

@@ -268,7 +268,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")  # before onnxruntime is imported
     args = build_parser().parse_args(argv)
     from training.cli import SHARED_CSV
     from training.data import DataError, load_fer_csv, parse_classes
