@@ -89,9 +89,11 @@ def main(argv: list[str] | None = None) -> int:
                           f"{ref['arm']})")
     setup = (f"Width {args.width}, no search, the same hyperparameters "
              f"({', '.join(f'{k} {v}' for k, v in HPARAMS.items())}), {args.epochs} epochs of "
-             "the seven-class set (scaled up for fewer images), one seed; validation split "
-             "(10 % of Training, all seven classes kept so every arm is judged on the same "
-             "images). `python -m training.ab`.")
+             "the seven-class set (scaled up so every arm sees the same number of images), one "
+             "seed; validation split (10 % of Training, all seven classes kept so every arm is "
+             "judged on the same images). Cost is training time on 2 cores that were shared "
+             "with other work, so only roughly comparable. A difference under about 1.5 points "
+             "is within one seed's noise. `python -m training.ab`.")
     atomic.write_json(args.out / "ab_results.json", {"setup": setup, "rows": rows})
     for r in rows:
         print(f"{r['arm']}. {r['change']}: original {r['val_accuracy']:.4f}, consensus "
