@@ -21,7 +21,7 @@ def trained(tmp_path_factory):
     out, work = tmp / "out", tmp / "work"
     rc = main([str(csv), "--max-evals", "2", "--search-epochs", "1", "--epochs", "1",
                "--out", str(out), "--workdir", str(work), "--precision", "fp32",
-               "--votes", str(votes)])
+               "--votes", str(votes), "--train-classes", "all"])
     assert rc == 0
     return csv, out, work
 
