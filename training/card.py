@@ -97,6 +97,13 @@ def write_card(path: Path, m: dict) -> None:
         for t in trials
     ) or "| – | no search was run | | | | | | |"
     counts = m["data"]["counts"]
+    q = m.get("int8")
+    int8_text = (
+        f"- int8 version for the app: `{q['file']}` (static QDQ, `training/quantize.py`): "
+        f"PublicTest {_pct(q['int8_accuracy'])} against {_pct(q['float_accuracy'])} for the float "
+        f"model, the same class for {_pct(q['agreement'])} of images; the app loads it by default "
+        "when it loses at most 0.5 point"
+        if q else "- no int8 version was made in this run")
     s = m.get("search", {})
     search_text = (
         f"hyperopt TPE, {s.get('max_evals', 0)} trials of {s.get('epochs', 0)} epochs on "
@@ -126,6 +133,7 @@ without a clinician's judgement.
 - members averaged inside the graph: {m.get('ensemble', 1)}; temperature {cal.get('temperature', 1.0):.3f}
   applied inside the graph (fitted on the validation split)
 - ONNX/Keras parity on {m['export']['parity_images']} real images: max |Δ| = {m['export']['parity_max_abs_diff']:.1e}
+{int8_text}
 
 ## Data
 FER-2013 (Kaggle CSV), classes {', '.join(classes)}. Images are 48×48 grayscale faces, histogram-equalized

@@ -64,6 +64,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="members (seeds seed, seed+1, ...) averaged inside the exported graph")
     p.add_argument("--calibrate", choices=["on", "off"], default="on",
                    help="fit a temperature on the validation split and apply it in the graph")
+    p.add_argument("--int8", choices=["on", "off"], default="on",
+                   help="also write the int8 model for the app (training.quantize), measured "
+                        "against the float one on PublicTest")
     p.add_argument("--out", type=Path, default=REPO / "models",
                    help="where the ONNX model, card, metrics and confusion matrix go")
     p.add_argument("--workdir", type=Path, default=REPO / "runs" / "fer-train",
@@ -306,6 +309,26 @@ def run(args: argparse.Namespace) -> int:
     )
     log.info("exported %s (parity max |diff| %.2e on %d images)", args.out / MODEL_FILE, diff,
              len(check))
+    int8_info = None
+    if args.int8 == "on":
+        from training.quantize import QuantizeError, quantize_int8
+
+        keep = test_truths["original"] >= 0
+        try:
+            q = quantize_int8(args.out / MODEL_FILE, train.images,
+                              test=(test.images[keep], test_truths["original"][keep]))
+        except QuantizeError as exc:
+            raise DataError(f"int8 model: {exc}") from None
+        import onnxruntime as ort
+
+        qm = ort.InferenceSession(str(q), providers=["CPUExecutionProvider"]).get_modelmeta()
+        qmeta = qm.custom_metadata_map
+        int8_info = {"file": q.name, "float_accuracy": float(qmeta["float_test_accuracy"]),
+                     "int8_accuracy": float(qmeta["test_accuracy"]),
+                     "agreement": float(qmeta["test_agreement"])}
+        log.info("int8 model %s: PublicTest %.4f (float %.4f), same class in %.2f %% of images",
+                 q, int8_info["int8_accuracy"], int8_info["float_accuracy"],
+                 100 * int8_info["agreement"])
     titles = {"original": "original FER-2013 labels", "consensus": "FER+ raters' majority"}
     for k, r in reports.items():
         name = "confusion_matrix.png" if k == "original" else f"confusion_matrix_{k}.png"
@@ -344,6 +367,7 @@ def run(args: argparse.Namespace) -> int:
         "test_consensus": ({k: v for k, v in reports["consensus"].items() if k != "text"}
                            if "consensus" in reports else None),
         "export": {"parity_max_abs_diff": diff, "parity_images": len(check)},
+        "int8": int8_info,
         "wall_time_s": wall, "search_time_s": search_s,
         "machine": f"{os.cpu_count()} CPU cores, {platform.machine()}, {platform.system()}",
     }

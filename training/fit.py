@@ -19,7 +19,7 @@ import keras
 import numpy as np
 
 from training import atomic
-from training.data import Dataset
+from training.data import DataError, Dataset
 from training.model import HParams, make_core
 from training.pipeline import train_dataset
 from training.targets import Task, accuracy
@@ -182,7 +182,7 @@ def fit(
     if checkpoint is not None and checkpoint.weights.exists():
         done = atomic.read_json(workdir / DONE_FILE)
         if isinstance(done, dict) and set(FIT_SUMMARY) <= set(done):
-            model.load_weights(str(checkpoint.weights))
+            _load(model, checkpoint.weights)
             return FitResult(model, history={}, **{k: done[k] for k in FIT_SUMMARY})
     batch = min(hp.batch_size, len(train))  # tiny data sets (tests) still train
     steps = len(train) // batch
@@ -210,7 +210,7 @@ def fit(
     )
     seconds = time.perf_counter() - t0
     if checkpoint is not None and checkpoint.weights.exists():
-        model.load_weights(str(checkpoint.weights))
+        _load(model, checkpoint.weights)
     scores = val_scores(predict(model, val), val, task)
     result = FitResult(model, scores["val_score"], scores["val_accuracy"],
                        scores["val_consensus"], progress.epochs, progress.images_per_s,
@@ -218,6 +218,14 @@ def fit(
     if workdir is not None:
         atomic.write_json(workdir / DONE_FILE, {k: getattr(result, k) for k in FIT_SUMMARY})
     return result
+
+
+def _load(model: keras.Model, weights: Path) -> None:
+    try:
+        model.load_weights(str(weights))
+    except ValueError:
+        raise DataError(f"{weights} was trained with other options (classes, width or arch): "
+                        "resume with the same options, or use a fresh --workdir") from None
 
 
 def predict(model: keras.Model, ds: Dataset) -> np.ndarray:

@@ -49,24 +49,32 @@ def test_artefacts_and_contract(trained):
     assert float(meta["temperature"]) == pytest.approx(metrics["calibration"]["temperature"],
                                                        rel=1e-3)
     assert (out / "reliability_diagram.png").stat().st_size > 0
+    int8 = ort.InferenceSession(str(out / "fer_cnn_int8.onnx"), providers=["CPUExecutionProvider"])
+    assert int8.get_modelmeta().custom_metadata_map["classes"] == "happy,sad,surprise,neutral"
     assert (out / "confusion_matrix_consensus.png").stat().st_size > 0
     assert (work / "search" / "best_params.json").exists()
     assert "trial 2/2" in (work / "train.log").read_text()
     card = (out / "MODEL_CARD.md").read_text()
     assert f"{100 * metrics['test']['accuracy']:.1f} %" in card and "not a diagnosis" in card
+    assert 0 <= metrics["int8"]["agreement"] <= 1 and "int8 version" in card
 
 
 def test_resume_skips_finished_trials_and_can_turn_on_the_flip(trained):
     csv, out, work = trained
     rc = main([str(csv), "--max-evals", "2", "--search-epochs", "1", "--epochs", "1",
                "--out", str(out), "--workdir", str(work), "--precision", "fp32", "--resume",
-               "--flip-tta", "on", "--votes", "none"])
+               "--flip-tta", "on", "--votes", "none", "--train-classes", "all"])
     assert rc == 0
     log = (work / "train.log").read_text()
     assert "resuming with 2 finished trial(s)" in log
     assert log.count("trial 1/2 epoch") == 1  # no trial trained twice
     assert log.count("final epoch 1/1") == 1  # nor the finished final fit
     assert json.loads((out / "metrics.json").read_text())["flip_tta"] is True
+    # resuming with other classes is one clear line, not a traceback
+    rc = main([str(csv), "--max-evals", "2", "--search-epochs", "1", "--epochs", "1",
+               "--out", str(out), "--workdir", str(work), "--precision", "fp32", "--resume",
+               "--votes", "none", "--train-classes", "same"])
+    assert rc != 0
     sess = ort.InferenceSession(str(out / "fer_cnn.onnx"), providers=["CPUExecutionProvider"])
     assert sess.get_modelmeta().custom_metadata_map["flip_tta"] == "true"
 
