@@ -2,9 +2,10 @@
 
 `open_source(spec)` takes a path, a camera index (int or digit string) or a URL and returns a
 `Source`: iterate it for `Frame`s (index from 0, time in seconds, BGR image). Recordings use the
-file's own timestamps (CAP_PROP_POS_MSEC); live sources use a monotonic clock from the first
-frame. Opening problems raise `SourceError`; a file that stops decoding early (truncated,
-corrupt) raises `DecodeError` after the frames before the damage were yielded.
+file's own timestamps (CAP_PROP_POS_MSEC), and so do network streams that carry them (a
+recording served over http(s)); cameras and streams without timestamps use a monotonic clock
+from the first frame. Opening problems raise `SourceError`; a file that stops decoding early
+(truncated, corrupt) raises `DecodeError` after the frames before the damage were yielded.
 """
 
 from __future__ import annotations
@@ -124,13 +125,17 @@ class Source:
             self.decoded = 1
             yield Frame(0, 0.0, self._image)
             return
-        cap, index, last_t, t0 = self._cap, 0, -1.0, None
+        cap, index, last_t = self._cap, 0, -1.0
         step = 1.0 / self.fps if self.fps else 1.0 / 30.0
+        clock = _StreamClock() if self.kind == "stream" else None
+        t0 = None
         while True:
             ok, img = cap.read()
             if not ok or img is None:
                 break
-            if self.live:
+            if clock is not None:
+                t = clock.time(cap.get(cv2.CAP_PROP_POS_MSEC) / 1000.0)
+            elif self.live:
                 now = time.monotonic()
                 t0 = now if t0 is None else t0
                 t = now - t0
@@ -158,6 +163,39 @@ class Source:
             return (f"{self.name}: decoding stopped after {decoded}{of} frames: "
                     "the file is truncated or corrupt")
         return None
+
+
+class _StreamClock:
+    """Times of a network stream: the media's own timestamps whenever it has them.
+
+    A recording served over http(s) arrives faster (or slower) than real time, so the wall
+    clock would put a 20 s clip's last frame at 3 s. Media times are used as they are when they
+    start near 0 (a file), else counted from the first frame (a live stream's clock, e.g. RTP).
+    A frame without a usable timestamp (missing, or not after the previous one) advances by
+    the wall-clock time since the previous frame; times never go backwards.
+    """
+
+    def __init__(self):
+        self._offset: float | None = None
+        self._last_media = -math.inf
+        self._last_t = self._last_wall = None
+
+    def time(self, media_s: float) -> float:
+        now = time.monotonic()
+        if math.isfinite(media_s) and media_s > self._last_media and (
+                self._offset is not None or self._last_t is None):
+            if self._offset is None:
+                self._offset = media_s if media_s >= 1.0 else 0.0
+            t = media_s - self._offset
+            self._last_media = media_s
+        elif self._last_t is None:
+            t = 0.0
+        else:
+            t = self._last_t + (now - self._last_wall)
+        if self._last_t is not None:
+            t = max(t, self._last_t + 1e-6)
+        self._last_t, self._last_wall = t, now
+        return t
 
 
 def open_source(spec: str | int | Path, open_timeout_s: float = 5.0) -> Source:
