@@ -9,9 +9,11 @@ untouched. Frames from any worker but the current one are ignored.
 
 from __future__ import annotations
 
+import gc
 from dataclasses import replace
 from pathlib import Path
 
+from pyqtgraph.util.garbage_collector import GarbageCollector
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, QThread, QTimer, Slot
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QMainWindow, QMessageBox
@@ -96,7 +98,14 @@ class MainWindow(QMainWindow):
         self._status_timer = QTimer(self)
         self._status_timer.setInterval(1000)
         self._status_timer.timeout.connect(self.status.tick)
+        self._status_timer.timeout.connect(self._reap_retired)
         self._status_timer.start()
+        # Python's cycle collector runs in whichever thread allocates when a threshold is hit:
+        # a session load or export thread could free GUI objects caught in cycles (pyqtgraph
+        # items, dialogs) off their thread, leaving their Qt timers to fire on freed memory
+        # (issue 13.2: the segfault on reopening). Collect on the GUI thread only, each second.
+        self._gc_was_enabled = gc.isenabled()
+        self._gc = GarbageCollector(interval=1.0)
         self.resize(1400, 900)
         self._start_worker(source, autostart=True)
 
@@ -265,8 +274,22 @@ class MainWindow(QMainWindow):
 
     def _retire(self, worker: AnalysisWorker, thread: QThread) -> None:
         stop_thread(worker, thread)
-        worker.deleteLater()
-        self._retired.append((worker, thread))  # threads stay children of the window
+        worker.release()  # its result cache goes now (issue 13.4)
+        self._retired.append((worker, thread))
+
+    def _reap_retired(self) -> None:
+        """Delete stopped workers and threads, a timer tick after they stopped: by then every
+        packet they queued has been delivered (`sender()` must never name a freed worker).
+        The worker moved itself back to this thread on stopping, so deletion stays on the
+        thread each object lives in."""
+        keep = []
+        for worker, thread in self._retired:
+            if thread.isFinished() and worker.thread() is self.thread():
+                worker.deleteLater()
+                thread.deleteLater()
+            else:  # still stopping, or terminated before it could move back: left alone
+                keep.append((worker, thread))
+        self._retired = keep
 
     @Slot(object)
     def _on_opened(self, info: SourceInfo) -> None:
@@ -334,4 +357,7 @@ class MainWindow(QMainWindow):
         # freed them later, during the window's C++ deletion, it would have to take the GIL
         # while holding its event-queue lock, which another worker emitting a signal may need.
         QCoreApplication.removePostedEvents(self, QEvent.Type.MetaCall)
+        self._gc.timer.stop()
+        if self._gc_was_enabled:
+            gc.enable()
         super().closeEvent(event)

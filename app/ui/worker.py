@@ -21,7 +21,7 @@ import queue
 import threading
 import time
 
-from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QObject, Qt, QThread, Signal, Slot
 
 from app.core.analysis.analyzer import Analyzer
 from app.core.analysis.results import FrameResult
@@ -104,7 +104,18 @@ class AnalysisWorker(QObject):
         finally:
             if self._reader is not None:
                 self._reader.close()
+            # Hand this object back to the GUI thread while its own thread can still do it:
+            # the window then deletes it there, never across threads (issue 13.2).
+            app = QCoreApplication.instance()
+            if app is not None:
+                self.moveToThread(app.thread())
             self.sigFinished.emit()
+
+    def release(self) -> None:
+        """Drop the result cache and frames of a stopped worker (a retired source's results
+        can be hours of FrameResults; the session store keeps them)."""
+        self._cache = ResultCache(())
+        self._reader = self._current = self._held = None
 
     def _run(self) -> None:
         self._reader = make_reader(self._spec)
