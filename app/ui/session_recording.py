@@ -31,7 +31,7 @@ class SessionRecording(QObject):
         self.started_at = started_at
         self.recorder = SessionRecorder(store, session_id)
         # Notes already in the model (a reopened session) carry their database ids.
-        self._db_ids: dict[int, int] = {n.id: n.id for n in model.notes}
+        self.recorder.know_notes({n.id: n.id for n in model.notes})
         self._connections = [
             (model.sigResultAdded, self._on_result), (model.sigNoteAdded, self._on_note_added),
             (model.sigNoteUpdated, self._on_note_updated),
@@ -66,20 +66,20 @@ class SessionRecording(QObject):
     def _on_result(self, result) -> None:
         self._guard(self.recorder.add, result)
 
+    # Notes never wait for the database: one it cannot take now is kept and retried
+    # (issue 13.3). The model's note id is the key; the recorder maps it to the database id.
     def _on_note_added(self, note: Note) -> None:
-        saved = self._guard(self.recorder.add_note, note.time_s, note.text, note.perceived)
-        if saved is not None:
-            self._db_ids[note.id] = saved.id
+        self._note_saved_later(self.recorder.keep_note(note.id, _stored(note)))
 
     def _on_note_updated(self, note: Note) -> None:
-        db_id = self._db_ids.get(note.id)
-        if db_id is not None:
-            self._guard(self.recorder.update_note, dataclasses.replace(note, id=db_id))
+        self._note_saved_later(self.recorder.keep_note(note.id, _stored(note)))
 
     def _on_note_removed(self, note: Note) -> None:
-        db_id = self._db_ids.pop(note.id, None)
-        if db_id is not None:
-            self._guard(self.recorder.delete_note, db_id)
+        self._note_saved_later(self.recorder.forget_note(note.id))
+
+    def _note_saved_later(self, why: CoreError | None) -> None:
+        if why is not None:
+            self.sigError.emit(f"Note kept, saved as soon as the database allows ({why})")
 
     def _guard(self, fn, *args):
         try:
@@ -87,3 +87,7 @@ class SessionRecording(QObject):
         except CoreError as exc:
             self.sigError.emit(f"Not saved: {exc}")
             return None
+
+
+def _stored(note: Note) -> Note:
+    return dataclasses.replace(note, id=None)  # the store gives its own id

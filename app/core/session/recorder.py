@@ -8,14 +8,19 @@
 Frames are buffered and written in one transaction every `flush_interval_s` (0.5 s by default)
 by a background thread, so the producer (capture + inference) never waits for the disk and a
 killed process loses at most the last ~second of frames. Notes are committed before `add_note`
-returns. If a write fails (disk full, database locked), the frames stay buffered and are
-retried on the next tick; the next `add` raises the `SessionStoreError` once so the producer can
+returns; the app uses `keep_note`/`forget_note` instead, which never wait: a note the database
+cannot take at once (locked by another program) is queued and retried with the frames. If a
+write fails (disk full, database locked), the frames stay buffered and are retried on the next
+tick; the next `add` raises the `SessionStoreError` once so the producer can
 tell the user, and nothing is dropped.
 """
 
 from __future__ import annotations
 
 import threading
+from collections import deque
+from collections.abc import Hashable
+from dataclasses import replace
 
 from app.core.analysis.results import FrameResult
 from app.core.session.notes import Note
@@ -32,6 +37,9 @@ class SessionRecorder:
         self._lock = threading.Lock()  # guards the buffer and the pending error
         self._flush_lock = threading.Lock()  # one flush at a time keeps frames in order
         self._error: SessionStoreError | None = None
+        self._note_ops: deque[tuple[Hashable, Note | None]] = deque()  # None: delete
+        self._note_ids: dict[Hashable, int] = {}  # caller's note key -> database id
+        self._notes_writer = threading.Lock()  # one writer at a time keeps notes in order
         self._stop = threading.Event()
         self._closed = False
         self._thread = threading.Thread(target=self._run, name="session-recorder", daemon=True)
@@ -54,7 +62,14 @@ class SessionRecorder:
             return len(self._buffer)
 
     def flush(self) -> None:
-        """Write every buffered frame now (raises SessionStoreError; the frames stay buffered)."""
+        """Write every buffered frame and queued note now (raises SessionStoreError; what
+        could not be written stays queued)."""
+        try:
+            self._flush_frames()
+        finally:
+            self._write_notes(wait=True)
+
+    def _flush_frames(self) -> None:
         with self._flush_lock:
             with self._lock:
                 batch, self._buffer = self._buffer, []
@@ -68,6 +83,66 @@ class SessionRecorder:
                 raise
             self.frames_written += len(batch)
 
+    # -- notes that never block and are never lost (the app) -------------------------------
+    def keep_note(self, key: Hashable, note: Note) -> SessionStoreError | None:
+        """Save (add, or update if `key` was saved before) a note without ever waiting.
+
+        Written at once when the database is free; otherwise queued, in order, and retried by
+        the flusher until it is written. Returns None if written now, else why it waits."""
+        with self._lock:
+            self._note_ops.append((key, note))
+        return self._write_notes(wait=False)
+
+    def forget_note(self, key: Hashable) -> SessionStoreError | None:
+        """Delete note `key` (saved or still queued) as `keep_note` saves it."""
+        with self._lock:
+            self._note_ops.append((key, None))
+        return self._write_notes(wait=False)
+
+    def know_notes(self, ids: dict[Hashable, int]) -> None:
+        """Notes already in the store (a reopened session): key -> database id."""
+        with self._lock:
+            self._note_ids.update(ids)
+
+    @property
+    def pending_notes(self) -> int:
+        with self._lock:
+            return len(self._note_ops)
+
+    def _write_notes(self, wait: bool) -> SessionStoreError | None:
+        """Apply queued note changes in order; stop at the first that fails (kept)."""
+        if not self._notes_writer.acquire(blocking=wait):
+            return SessionStoreError("the notes are being saved by the background writer")
+        try:
+            while True:
+                with self._lock:
+                    if not self._note_ops:
+                        return None
+                    key, note = self._note_ops[0]
+                    db_id = self._note_ids.get(key)
+                try:
+                    if note is None:
+                        if db_id is not None:
+                            self.store.delete_note(db_id, wait=wait)
+                    elif db_id is None:
+                        saved = self.store.add_note(self.session_id, note, wait=wait)
+                        db_id = saved.id
+                    else:
+                        self.store.update_note(replace(note, id=db_id), wait=wait)
+                except SessionStoreError as exc:
+                    if wait:
+                        raise
+                    return exc
+                with self._lock:
+                    self._note_ops.popleft()
+                    if note is None:
+                        self._note_ids.pop(key, None)
+                    else:
+                        self._note_ids[key] = db_id
+        finally:
+            self._notes_writer.release()
+
+    # -- notes written through (fer-analyze, tests) ------------------------------------------
     def add_note(self, time_s: float, text: str, perceived: str | None = None) -> Note:
         """Save a note at once; returns it with its id."""
         return self.store.add_note(self.session_id, Note(float(time_s), text, perceived))

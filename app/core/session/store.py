@@ -288,46 +288,57 @@ class SessionStore:
                        " duration_s = max(duration_s, ?) WHERE id=?",
                        (len(results), max(r.time_s for r in results), session_id))
 
-    def add_note(self, session_id: int, note: Note) -> Note:
-        """Store a note (committed before returning); returns it with its `id`."""
-        with self._tx("save the note") as db:
+    def add_note(self, session_id: int, note: Note, *, wait: bool = True) -> Note:
+        """Store a note (committed before returning); returns it with its `id`. `wait=False`:
+        fail at once (SessionStoreError) instead of waiting for a busy database."""
+        with self._tx("save the note", wait=wait) as db:
             self._meta(db, session_id)
             cur = db.execute(
                 "INSERT INTO notes (session_id, time_s, text, perceived) VALUES (?,?,?,?)",
                 (session_id, float(note.time_s), note.text, note.perceived))
             return replace(note, id=int(cur.lastrowid))
 
-    def update_note(self, note: Note) -> Note:
+    def update_note(self, note: Note, *, wait: bool = True) -> Note:
         if note.id is None:
             raise SessionStoreError("cannot update a note that was never saved")
-        with self._tx("update the note") as db:
+        with self._tx("update the note", wait=wait) as db:
             cur = db.execute("UPDATE notes SET time_s=?, text=?, perceived=? WHERE id=?",
                              (float(note.time_s), note.text, note.perceived, note.id))
             if cur.rowcount == 0:
                 raise SessionStoreError(f"note {note.id} does not exist (deleted?)")
         return note
 
-    def delete_note(self, note_id: int) -> None:
-        with self._tx("delete the note") as db:
+    def delete_note(self, note_id: int, *, wait: bool = True) -> None:
+        with self._tx("delete the note", wait=wait) as db:
             db.execute("DELETE FROM notes WHERE id=?", (note_id,))
 
     # -- plumbing --------------------------------------------------------------------------
     @contextlib.contextmanager
-    def _tx(self, what: str, write: bool = True) -> Iterator[sqlite3.Connection]:
-        """One transaction under the lock; any failure rolls back and becomes one line."""
-        with self._lock:
-            db = self._conn
-            try:
-                db.execute("BEGIN IMMEDIATE" if write else "BEGIN")
-                yield db
-                db.execute("COMMIT")
-            except BaseException as exc:
+    def _tx(self, what: str, write: bool = True, wait: bool = True
+            ) -> Iterator[sqlite3.Connection]:
+        """One transaction under the lock; any failure rolls back and becomes one line.
+        `wait=False`: neither wait for the lock nor for a database busy elsewhere."""
+        if not self._lock.acquire(blocking=wait):
+            raise SessionStoreError(f"cannot {what} now: the session database is busy")
+        db = self._conn
+        try:
+            if not wait:
+                db.execute("PRAGMA busy_timeout=0")
+            db.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+            yield db
+            db.execute("COMMIT")
+        except BaseException as exc:
+            with contextlib.suppress(sqlite3.Error):
+                if db.in_transaction:
+                    db.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.Error):
+                raise self._error(exc, what) from None
+            raise
+        finally:
+            if not wait:
                 with contextlib.suppress(sqlite3.Error):
-                    if db.in_transaction:
-                        db.execute("ROLLBACK")
-                if isinstance(exc, sqlite3.Error):
-                    raise self._error(exc, what) from None
-                raise
+                    db.execute(f"PRAGMA busy_timeout={int(self.busy_timeout_s * 1000)}")
+            self._lock.release()
 
     def _error(self, exc: sqlite3.Error, what: str) -> SessionStoreError:
         kind = _kind(exc)
