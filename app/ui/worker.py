@@ -51,7 +51,7 @@ class AnalysisWorker(QObject):
         self._analyzer, self._spec = analyzer, source
         self._autostart, self._start_paused = autostart, start_paused
         self.speed, self._max_w = speed, display_max_width
-        self._cache = ResultCache(cached)
+        self._cache = ResultCache(cached, getattr(analyzer, "classes", None))
         self._commands: queue.Queue = queue.Queue()
         self._reader = None
         self.info: SourceInfo | None = None
@@ -114,7 +114,7 @@ class AnalysisWorker(QObject):
     def release(self) -> None:
         """Drop the result cache and frames of a stopped worker (a retired source's results
         can be hours of FrameResults; the session store keeps them)."""
-        self._cache = ResultCache(())
+        self._cache = ResultCache()
         self._reader = self._current = self._held = None
 
     def _run(self) -> None:

@@ -144,3 +144,32 @@ def test_reopening_sessions_many_times(ui_model, tmp_path):
                           "18"], capture_output=True, text=True, env=env, timeout=300)
     assert run.returncode == 0, f"exit {run.returncode}: {run.stderr[-1500:]}"
     assert "reopened 18 times" in run.stdout
+
+
+def test_result_cache_keeps_a_long_session_small_and_exact():
+    """A 2-hour session at 30 frames/s is 216,000 results kept for seeking back: as objects
+    they took ~570 bytes each (~120 MB); packed they take under 200 and read back equal."""
+    import tracemalloc
+
+    from app.core.analysis.results import Face, FrameResult
+    from app.ui.frame_packet import ResultCache
+
+    classes = ("happy", "sad", "surprise", "neutral")
+
+    def result(i):
+        probs = (0.1 + i * 1e-7, 0.2, 0.3, 0.4 - i * 1e-7)
+        if i % 10 == 0:
+            return FrameResult(i, i / 30)
+        return FrameResult(i, i / 30, (Face((300 + i % 7, 120, 260, 261), 1, probs, "neutral",
+                                            True),), "neutral", probs)
+
+    tracemalloc.start()
+    cache = ResultCache(classes=classes)
+    before = tracemalloc.get_traced_memory()[0]
+    for i in range(20_000):
+        cache.put(result(i))
+    per_frame = (tracemalloc.get_traced_memory()[0] - before) / 20_000
+    tracemalloc.stop()
+    assert per_frame < 200, f"{per_frame:.0f} bytes a frame"
+    assert all(cache.get(i) == result(i) for i in (0, 1, 2, 9_999, 19_999))
+    assert cache.get(20_000) is None and len(cache) == 20_000
