@@ -47,15 +47,23 @@ def _error(text: str) -> int:
 
 
 def _open_store():
-    """The session database, or None (with one warning line) when it cannot be opened: the
-    clinician can still work, and the window shows that nothing is saved."""
+    """(store, problem): the session database and what the clinician must be told about it.
+
+    A damaged database is set aside (kept as `<name>.damaged-<time>`) and a fresh one started,
+    so sessions are saved again. If none can be opened the store is None: the clinician can
+    still work, and is told in a dialog (and on stderr) that nothing is saved."""
     from app.core.session.store import SessionStore
 
     try:
-        return SessionStore()
+        store = SessionStore(set_aside_corrupt=True)
     except CoreError as exc:
         print(f"{PROG}: warning: sessions will not be saved: {exc}", file=sys.stderr, flush=True)
-        return None
+        return None, f"Sessions will not be saved in this run: {exc}."
+    if store.notice:
+        print(f"{PROG}: warning: {store.notice}", file=sys.stderr, flush=True)
+        return store, (f"The session database was damaged: {store.notice}. Sessions are "
+                       "saved in the new database.")
+    return store, None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -80,17 +88,17 @@ def main(argv: list[str] | None = None) -> int:
     except CoreError as exc:
         return _error(str(exc))
     print(f"{PROG}: model on {analyzer.provider}", file=sys.stderr, flush=True)
-    store = _open_store()
+    store, problem = _open_store()
     try:
-        return _run_gui(analyzer, source, store, patient, args)
+        return _run_gui(analyzer, source, store, patient, args, problem)
     finally:
         if store is not None:
             store.close()
 
 
-def _run_gui(analyzer, source, store, patient: str | None, args) -> int:
+def _run_gui(analyzer, source, store, patient: str | None, args, problem: str | None) -> int:
     from PySide6.QtCore import QTimer
-    from PySide6.QtWidgets import QApplication
+    from PySide6.QtWidgets import QApplication, QMessageBox
 
     from . import settings
     from .compat import guard_singleton_refcounts
@@ -115,6 +123,8 @@ def _run_gui(analyzer, source, store, patient: str | None, args) -> int:
     window = MainWindow(analyzer, source, store=store, patient_code=patient or "",
                         speed=args.speed, clinician=clinician, title=title, demo=demo)
     window.show()
+    if problem is not None and args.quit_after is None:  # said in a dialog, not only stderr
+        QTimer.singleShot(0, lambda: QMessageBox.warning(window, "Session database", problem))
     if args.quit_after is not None:
         def finish() -> None:
             if args.screenshot is not None:

@@ -10,6 +10,7 @@ untouched. Frames from any worker but the current one are ignored.
 from __future__ import annotations
 
 import gc
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -23,6 +24,7 @@ from app.core.analysis.uncertainty import Threshold
 from app.core.session.store import SessionStore
 
 from . import settings
+from .background import run_in_background
 from .compat import guard_singleton_refcounts
 from .exporting import ask_path
 from .frame_packet import FramePacket
@@ -95,6 +97,9 @@ class MainWindow(QMainWindow):
         self.sessions.sigFailed.connect(
             lambda text: QMessageBox.warning(self, "fer-companion", text))
         self.sessions.sigLoaded.connect(self._reopen)
+        self.sessions.sigRestarted.connect(self._update_title)
+        self.sessions.sigBackedUp.connect(
+            lambda path: self.statusBar().showMessage(f"All sessions backed up to {path}", 8000))
         self._status_timer = QTimer(self)
         self._status_timer.setInterval(1000)
         self._status_timer.timeout.connect(self.status.tick)
@@ -160,6 +165,19 @@ class MainWindow(QMainWindow):
         if self.worker is not None:
             self.worker.pause()  # no new frames while the stored ones are read
         self.sessions.load(session_id)
+
+    def backup_sessions(self, path: Path | None = None) -> None:
+        """A consistent copy of every session (SQLite's backup API), made off the GUI thread."""
+        store = self.sessions.store
+        if store is None:
+            QMessageBox.information(self, "Sessions", "Sessions are not saved in this run.")
+            return
+        name = f"fer-companion-sessions-{time.strftime('%Y-%m-%d')}.sqlite3"
+        if path := path or ask_path(self, "Back up all sessions", name,
+                                    "SQLite databases (*.sqlite3)"):
+            self.statusBar().showMessage(f"Backing up the sessions to {path}…")
+            run_in_background(lambda: store.backup(Path(path)), self.sessions.sigBackedUp.emit,
+                              self.sessions.sigFailed.emit, name="fer-backup")
 
     def ask_patient_code(self) -> None:
         code = ask_patient_code(self, self.sessions.patient_code)

@@ -50,6 +50,8 @@ class SessionController(QObject):
     sigFailed = Signal(str)  # an export or load that failed: worth a message box
     sigLoaded = Signal(object)  # Reopened
     sigExported = Signal(list)  # paths written
+    sigRestarted = Signal()  # saving again, in a fresh database (the old one was damaged)
+    sigBackedUp = Signal(object)  # path of a backup of all sessions
 
     def __init__(self, store: SessionStore | None, model: SessionModel, analyzer,
                  details: SessionDetails | None = None, parent: QObject | None = None):
@@ -57,6 +59,7 @@ class SessionController(QObject):
         self.store, self.model, self.analyzer = store, model, analyzer
         self.details = details or SessionDetails()
         self.recording: SessionRecording | None = None
+        self._source = ""  # what the store calls the source of the session shown
 
     @property
     def patient_code(self) -> str:
@@ -85,10 +88,47 @@ class SessionController(QObject):
                     self.store, self.model, self.analyzer, patient_code=d.patient_code,
                     clinician=d.clinician, title=d.title, source=describe_source(info),
                     parent=self)
+            self._source = loaded.meta.source if loaded is not None else describe_source(info)
         except CoreError as exc:
             self.sigError.emit(f"This session is not saved: {exc}")
             return
-        self.recording.sigError.connect(self.sigError)
+        self._connect(self.recording)
+
+    def _connect(self, recording: SessionRecording) -> None:
+        recording.sigError.connect(self.sigError)
+        recording.sigDamaged.connect(self._start_fresh)
+
+    def _start_fresh(self, why: str) -> None:
+        """The database file is damaged: set it aside, start a new one and go on saving this
+        session there (its notes, and the frames from now on), saying so in a dialog."""
+        if self.recording is None or self.store is None:
+            return
+        old, self.recording = self.recording, None
+        old.sigDamaged.disconnect(self._start_fresh)
+        try:
+            old.close()
+        except CoreError:
+            pass  # what it still held belonged to the damaged file
+        old.deleteLater()
+        try:
+            kept = self.store.start_fresh()
+            d = self.details
+            self.recording = SessionRecording.start_new(
+                self.store, self.model, self.analyzer, patient_code=d.patient_code,
+                clinician=d.clinician, title=d.title, source=self._source, parent=self)
+        except CoreError as exc:
+            self.sigError.emit(f"Not saved: {exc}")
+            self.sigFailed.emit(f"The session database is damaged ({why}) and no new one could "
+                                f"be started: {exc}. Nothing more is saved in this run.")
+            return
+        self._connect(self.recording)
+        self.recording.keep_notes()
+        self.sigRestarted.emit()
+        self.sigFailed.emit(
+            f"The session database was damaged ({why}).\n\nIt is kept unchanged as {kept} "
+            "(a backup or SQLite's recovery tools may still read it). A new database was "
+            "started: this session goes on being saved there with all its notes and the "
+            "frames from now on.")
 
     def end(self) -> None:
         if self.recording is not None:

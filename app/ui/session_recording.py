@@ -16,22 +16,25 @@ from PySide6.QtCore import QObject, Signal
 from app.core.errors import CoreError
 from app.core.session.notes import Note
 from app.core.session.recorder import SessionRecorder
-from app.core.session.store import SessionMeta, SessionStore
+from app.core.session.store import SessionMeta, SessionStore, SessionStoreDamaged
 
 from .session_model import SessionModel
 
 
 class SessionRecording(QObject):
     sigError = Signal(str)
+    sigDamaged = Signal(str)  # the database file is damaged: the controller starts a fresh one
 
     def __init__(self, store: SessionStore, session_id: int, model: SessionModel,
-                 parent: QObject | None = None, *, started_at: str = ""):
+                 parent: QObject | None = None, *, started_at: str = "",
+                 notes_stored: bool = True):
         super().__init__(parent)
         self.store, self.session_id, self.model = store, session_id, model
         self.started_at = started_at
         self.recorder = SessionRecorder(store, session_id)
         # Notes already in the model (a reopened session) carry their database ids.
-        self.recorder.know_notes({n.id: n.id for n in model.notes})
+        if notes_stored:
+            self.recorder.know_notes({n.id: n.id for n in model.notes})
         self._connections = [
             (model.sigResultAdded, self._on_result), (model.sigNoteAdded, self._on_note_added),
             (model.sigNoteUpdated, self._on_note_updated),
@@ -47,7 +50,8 @@ class SessionRecording(QObject):
         """Create a session in the store for what `model` is about to show."""
         meta = SessionMeta.from_analyzer(analyzer, patient_code=patient_code, source=source,
                                          clinician=clinician, title=title)
-        return cls(store, store.create_session(meta), model, parent, started_at=meta.started_at)
+        return cls(store, store.create_session(meta), model, parent, started_at=meta.started_at,
+                   notes_stored=False)
 
     def rename(self, patient_code: str) -> None:
         self.store.rename_session(self.session_id, patient_code)
@@ -78,15 +82,24 @@ class SessionRecording(QObject):
         self._note_saved_later(self.recorder.forget_note(note.id))
 
     def _note_saved_later(self, why: CoreError | None) -> None:
-        if why is not None:
+        if isinstance(why, SessionStoreDamaged):
+            self.sigDamaged.emit(str(why))
+        elif why is not None:
             self.sigError.emit(f"Note kept, saved as soon as the database allows ({why})")
+
+    def keep_notes(self) -> None:
+        """Save every note of the model (a session continued in a fresh database)."""
+        for note in self.model.notes:
+            self._note_saved_later(self.recorder.keep_note(note.id, _stored(note)))
 
     def _guard(self, fn, *args):
         try:
             return fn(*args)
+        except SessionStoreDamaged as exc:
+            self.sigDamaged.emit(str(exc))
         except CoreError as exc:
             self.sigError.emit(f"Not saved: {exc}")
-            return None
+        return None
 
 
 def _stored(note: Note) -> Note:

@@ -47,6 +47,7 @@ from app.core.session.types import (
     Event,
     LoadedSession,
     SessionMeta,
+    SessionStoreDamaged,
     SessionStoreError,
     SessionSummary,
     check_patient_code,
@@ -56,8 +57,9 @@ from app.core.session.types import (
     unpack_frame,
 )
 
-__all__ = ["SessionStore", "SessionStoreError", "SessionMeta", "SessionSummary", "LoadedSession",
-           "check_patient_code", "model_version", "default_data_dir", "resolve_db_path"]
+__all__ = ["SessionStore", "SessionStoreError", "SessionStoreDamaged", "SessionMeta",
+           "SessionSummary", "LoadedSession", "check_patient_code", "model_version",
+           "default_data_dir", "resolve_db_path"]
 
 APP_NAME = "fer-companion"
 ENV_DATA = "FER_COMPANION_DATA"
@@ -353,7 +355,44 @@ class SessionStore:
             "duplicate": f"cannot {what}: a frame with this index is already stored in the "
                          "session",
         }.get(kind, f"cannot {what}: {_first_line(exc)} ({where})")
-        return SessionStoreError(text)
+        return (SessionStoreDamaged if kind == "damaged" else SessionStoreError)(text)
+
+    # -- damage and backups ----------------------------------------------------------------
+    def start_fresh(self) -> Path:
+        """Set the (damaged) database aside as `<name>.damaged-<time>` and start a new, empty
+        one in its place; returns where the old file is kept (also told in `notice`)."""
+        with self._lock:
+            with contextlib.suppress(sqlite3.Error):
+                self._conn.close()
+            kept = _set_aside(self.path)
+            self._conn = self._open()
+            self.notice = (f"the session database was damaged; it is kept as {kept} and a new, "
+                           "empty database was started")
+            return kept
+
+    def backup(self, dest: str | Path) -> Path:
+        """A consistent copy of every session in one file (0600), made with SQLite's backup
+        API while the app keeps recording: unlike copying `sessions.sqlite3`, it includes
+        what is still in the write-ahead log."""
+        dest = Path(dest)
+        if dest.resolve() == self.path.resolve():
+            raise SessionStoreError("a backup must go to another file than the database")
+        part = dest.with_name(f".{dest.name}.part")
+        try:
+            os.close(os.open(part, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600))
+            target = sqlite3.connect(part)
+            try:
+                with self._lock:
+                    self._conn.backup(target)
+            finally:
+                target.close()
+            os.replace(part, dest)
+        except (OSError, sqlite3.Error) as exc:
+            with contextlib.suppress(OSError):
+                part.unlink()
+            raise SessionStoreError(f"cannot back up the sessions to {dest}: "
+                                    f"{getattr(exc, 'strerror', None) or exc}") from None
+        return dest
 
 
 class _Damaged(Exception):

@@ -27,6 +27,10 @@ class SessionStoreError(CoreError):
     """The session database cannot do what was asked; the message is one line for the user."""
 
 
+class SessionStoreDamaged(SessionStoreError):
+    """The database file is damaged (not a database, malformed): `SessionStore.start_fresh`."""
+
+
 def check_patient_code(code: str) -> str:
     """A patient code (e.g. `P-017`), never a name: '' or letters/digits/`._-`, no spaces."""
     code = code.strip()
