@@ -61,8 +61,8 @@ def _open_store():
         return None, f"Sessions will not be saved in this run: {exc}."
     if store.notice:
         print(f"{PROG}: warning: {store.notice}", file=sys.stderr, flush=True)
-        return store, (f"The session database was damaged: {store.notice}. Sessions are "
-                       "saved in the new database.")
+        notice = store.notice[0].upper() + store.notice[1:]
+        return store, f"{notice}. Sessions are saved in the new database."
     return store, None
 
 
