@@ -1,7 +1,7 @@
 """`fer-analyze`: analyse a video, image, folder, camera or stream into a frames CSV.
 
     fer-analyze INPUT [--csv OUT] [--model M] [--device auto|cpu|gpu] [--smooth S]
-                      [--pdf OUT] [--notes NOTES.csv]
+                      [--detector combined|blazeface|haar] [--pdf OUT] [--notes NOTES.csv]
 
 INPUT is a video or image file, a folder (each video/image directly in it), a camera index
 (`0`) or a stream URL (rtsp://, http(s)://). The CSV goes to `--csv`, by default beside the
@@ -31,6 +31,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from app.core.analysis.analyzer import Analyzer
+from app.core.analysis.detector import DEFAULT_DETECTOR, DETECTORS
 from app.core.analysis.pipeline import analyze_source
 from app.core.analysis.providers import DEVICES
 from app.core.analysis.results import FrameResult
@@ -61,6 +62,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--csv", type=Path, help="output CSV (a folder when INPUT is a folder)")
     p.add_argument("--model", type=Path, help="ONNX model (default: the shipped model)")
     p.add_argument("--device", choices=DEVICES, default="auto", help="inference device")
+    p.add_argument("--detector", choices=DETECTORS, default=DEFAULT_DETECTOR,
+                   help=f"face detector (default {DEFAULT_DETECTOR})")
     p.add_argument("--smooth", type=_seconds, default=0.0, metavar="S",
                    help="probability smoothing time constant in seconds (0 = off)")
     p.add_argument("--max-frames", type=_positive_int, metavar="N", help="stop after N frames")
@@ -170,7 +173,7 @@ def _jobs(spec: str, csv: Path | None) -> list[Job]:
 def _summary(name: str, csv: Path, results: list[FrameResult], seconds: float,
              analyzer: Analyzer) -> str:
     n = len(results)
-    with_face = sum(1 for r in results if r.faces)
+    with_face = sum(1 for r in results if r.has_face)
     labels = Counter(r.label for r in results if r.label)
     labelled = sum(labels.values())
     share = ", ".join(
@@ -238,7 +241,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.notes is not None and len(jobs) > 1:
             raise CoreError("--notes belongs to one recording, not to a folder")
         jobs = _with_pdf(jobs, args.pdf, Path(args.input).is_dir())
-        analyzer = Analyzer(args.model, device=args.device, smooth_s=args.smooth)
+        analyzer = Analyzer(args.model, device=args.device, smooth_s=args.smooth,
+                            detector=args.detector)
         # Read notes before analysing: a bad notes file fails in a second, not after an hour.
         notes = read_notes_csv(args.notes, analyzer.classes) if args.notes else []
         path = analyzer.classifier.path

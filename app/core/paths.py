@@ -21,14 +21,16 @@ def default_model_path() -> Path:
     """Path of the default ONNX model.
 
     Looks for `app/models/*.onnx` inside the installed package first (preferring
-    `fer_cnn.onnx`), then `<repo>/models/fer_cnn.onnx` relative to this package. When neither
+    `fer_cnn.onnx`; the face detectors `blazeface_*.onnx` beside it are never the classifier),
+    then `<repo>/models/fer_cnn.onnx` relative to this package. When neither
     exists the repo path is returned anyway; loading it raises a clear `ModelError`.
     """
     package_models = Path(__file__).resolve().parents[1] / "models"
     preferred = package_models / DEFAULT_MODEL_NAME
     if preferred.is_file():
         return preferred
-    found = sorted(package_models.glob("*.onnx")) if package_models.is_dir() else []
+    found = sorted(p for p in package_models.glob("*.onnx")
+                   if not p.name.startswith("blazeface_")) if package_models.is_dir() else []
     if found:
         return found[0]
     return Path(__file__).resolve().parents[2] / "models" / DEFAULT_MODEL_NAME

@@ -93,13 +93,16 @@ class VideoView(QWidget):
         rect = QRectF(top_left, bottom_right)
         colour = QColor(theme.PATIENT if face.is_patient else theme.OTHER_FACE)
         pen = QPen(colour, 3 if face.is_patient else 1.5)
-        if not face.is_patient:
-            pen.setStyle(Qt.PenStyle.DashLine)
+        if not face.is_patient or not face.detected:
+            pen.setStyle(Qt.PenStyle.DashLine if face.detected else Qt.PenStyle.DotLine)
         p.setPen(pen)
         p.setBrush(Qt.BrushStyle.NoBrush)
         p.drawRoundedRect(rect, 4, 4)
-        conf = max(face.probs) if face.probs else 0.0
         who = "Patient" if face.is_patient else f"Face {face.track_id}"
+        if not face.detected:  # held over a detector miss: not classified, no emotion shown
+            self._tag(p, rect, f"{who} · not detected", colour, False)
+            return
+        conf = max(face.probs) if face.probs else 0.0
         self._tag(p, rect, f"{who} · {face.label} {conf:.0%}", colour, face.is_patient)
 
     def _tag(self, p: QPainter, box: QRectF, text: str, colour: QColor, strong: bool) -> None:

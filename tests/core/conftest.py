@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
 
-MEDIA = Path(__file__).resolve().parents[2].parent / "shared" / "media"
+# ../shared beside the checkout; FER_SHARED overrides it (e.g. a git worktree elsewhere).
+MEDIA = Path(os.environ.get("FER_SHARED", Path(__file__).resolve().parents[2].parent / "shared")
+             ) / "media"
 CLASSES = "happy,sad,surprise,neutral"
 
 

@@ -67,15 +67,42 @@ def test_patient_is_largest_and_can_be_picked():
     assert t.patient_id == 2  # kept across frames
 
 
-def test_patient_not_switched_while_briefly_lost():
+def test_only_face_in_view_stands_in_for_a_lost_patient_and_hands_back():
     t = Tracker(TrackerConfig(hold_s=0.1, forget_s=1.0))
     big, small = box(50, 50, 150), box(400, 60, 80)
     run(t, [[big, small]] * 3)
-    for i in range(3, 30):  # the patient disappears for ~1.1 s
+    assert t.patient_id == 1
+    t.update([small], time_s=3 * DT)
+    assert t.patient_id == 1  # held for hold_s: a blink of the detector changes nothing
+    for i in range(4, 12):  # the patient stays away: the only face in view is labelled
         t.update([small], time_s=i * DT)
-        if (i - 2) * DT < 1.0:
-            assert t.patient_id == 1
-    assert t.patient_id == 2  # forgotten: the remaining face becomes the patient
+    assert t.patient_id == 2
+    t.update([big, small], time_s=12 * DT)  # back within forget_s: the patient again
+    assert t.patient_id == 1
+
+
+def test_locked_patient_is_waited_for():
+    t = Tracker(TrackerConfig(hold_s=0.1, forget_s=1.0))
+    big, small = box(50, 50, 150), box(400, 60, 80)
+    run(t, [[big, small]] * 3)
+    assert t.set_patient(1)
+    for i in range(3, 20):
+        t.update([small], time_s=i * DT)
+    assert t.patient_id == 1  # the user's choice is not replaced by another face
+    for i in range(20, 40):
+        t.update([small], time_s=i * DT)
+    assert t.patient_id == 2  # forgotten after forget_s: the remaining face
+
+
+def test_patient_who_moves_seat_is_reacquired_at_once():
+    t = Tracker(TrackerConfig(hold_s=0.4, forget_s=2.0))
+    run(t, [[box(50, 50, 120)]] * 5)
+    t.update([], time_s=5 * DT)  # lost while moving
+    t.update([box(450, 80, 120)], time_s=6 * DT)  # far away: a new track, not yet confirmed
+    shown = t.update([box(452, 80, 120)], time_s=7 * DT)
+    new = next(tr for tr in shown if tr.detected)
+    assert t.patient_id == new.id != 1  # handed over as soon as it is shown
+
 
 
 def test_strong_detection_is_shown_at_once():

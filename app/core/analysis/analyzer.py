@@ -2,10 +2,12 @@
 
 `Analyzer.process(frame_bgr, index, time_s)` is all a caller needs, live or recorded (the UI
 worker feeds camera frames one by one; `pipeline.analyze_source` feeds a whole source from a
-decoding thread). Detection is scheduled to stay cheap: a full downscaled scan on the first
-frame, every `full_scan_every` frames and right after a tracked face is missed (every
-`idle_scan_every` frames while no face is tracked); in between only a small region around each
-tracked face is searched. All faces of a frame are classified in one batch.
+decoding thread). Detection is scheduled to stay cheap: a full scan on the first frame, every
+`full_scan_every` frames and right after a tracked face is missed (every `idle_scan_every`
+frames while no face is tracked); in between only a small region around each tracked face is
+searched, which also re-checks that the face is still there. Only faces detected in this frame
+are classified (in one batch); a face held over a short miss is shown, marked
+`detected=False`, with no emotion.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import cv2
 import numpy as np
 
 from app.core.analysis.classifier import CLASSIFY_THREADS, EmotionClassifier
-from app.core.analysis.detector import HaarDetector
+from app.core.analysis.detector import DEFAULT_DETECTOR, Detection, make_detector
 from app.core.analysis.preprocess import face_batch
 from app.core.analysis.providers import ProviderInfo
 from app.core.analysis.results import Face, FrameResult
@@ -33,17 +35,10 @@ class AnalyzerConfig:
     still_min_face_frac: float = 0.03  # the same for still images (time is no issue there)
     full_scan_every: int = 24  # frames between full scans while faces are tracked
     idle_scan_every: int = 1  # frames between full scans while no face is tracked
-    # Haar pyramid step of full scans: 1.2 costs half of 1.1; in a video a face missed at one
-    # size is caught a few frames later, in a still image there is no later, so 1.1 there.
-    scan_scale_factor: float = 1.2
-    still_scan_scale_factor: float = 1.1
-    # Haar hits that must agree. Video: a one-frame false positive is filtered by the track
-    # confirmation anyway, and 3 finds more FER faces than 4 (chain_accuracy.py); a still image
-    # has no second frame to confirm, so it asks more.
-    scan_min_neighbors: int = 3
-    still_min_neighbors: int = 4
-    search_min_neighbors: int = 2
-    strong_votes: int = 15  # a scan hit this confident is shown at once, unconfirmed
+    # A new, unconfirmed face must be found again with at least this score to be shown
+    # (BlazeFace scores of real faces: >= 0.65 in the stock media; of the worst false
+    # positive in no_face.mp4: 0.55). Haar searches report 0.5: Haar confirms as before.
+    confirm_score: float = 0.6
     tracker: TrackerConfig = field(default_factory=TrackerConfig)
 
 
@@ -70,10 +65,12 @@ class Analyzer:
         threads: int = CLASSIFY_THREADS,
         classifier: EmotionClassifier | None = None,
         config: AnalyzerConfig | None = None,
+        detector: str = DEFAULT_DETECTOR,
     ):
         self.classifier = classifier or EmotionClassifier(model, device=device, threads=threads)
         self.config = config or AnalyzerConfig()
-        self._detector = HaarDetector()
+        self.detector_name = detector
+        self._detector = make_detector(detector, device)
         self._tracker = Tracker(self.config.tracker)
         self._smoother = ProbabilitySmoother(smooth_s)
         self._lock = threading.Lock()
@@ -118,23 +115,31 @@ class Analyzer:
         """Analyse one frame (BGR, BGRA or grayscale uint8)."""
         with self._lock:
             t0 = time.perf_counter()
-            gray = _to_gray(frame_bgr)
-            tracks = self._tracker.update(*self._detect(gray, time_s), time_s=time_s)
+            frame, gray = _frame_and_gray(frame_bgr)
+            found = self._detect(frame, gray, time_s)
+            tracks = self._tracker.update(
+                [d.box for d in found], [d.strong for d in found], time_s=time_s,
+                keypoints=[d.keypoints for d in found])
             t1 = time.perf_counter()
-            probs = self.classifier.predict(face_batch(gray, [t.box for t in tracks]))
+            seen = [t for t in tracks if t.detected]  # held boxes are never classified
+            probs = self.classifier.predict(
+                face_batch(gray, [t.box for t in seen], keypoints=[t.keypoints for t in seen]))
+            by_id = {t.id: self._smoother.update(t.id, time_s, p)
+                     for t, p in zip(seen, probs, strict=True)}
             classes = self.classes
             faces = []
-            for track, p in zip(tracks, probs, strict=True):
-                p = self._smoother.update(track.id, time_s, p)
+            for track in tracks:
+                p = by_id.get(track.id)
                 faces.append(Face(
                     box=tuple(int(round(v)) for v in track.box),
                     track_id=track.id,
-                    probs=tuple(float(v) for v in p),
-                    label=classes[int(np.argmax(p))],
+                    probs=() if p is None else tuple(float(v) for v in p),
+                    label="" if p is None else classes[int(np.argmax(p))],
                     is_patient=track.id == self._tracker.patient_id,
+                    detected=p is not None,
                 ))
             self._smoother.keep_only({t.id for t in self._tracker.tracks})
-            patient = next((f for f in faces if f.is_patient), None)
+            patient = next((f for f in faces if f.is_patient and f.detected), None)
             t2 = time.perf_counter()
             self.timings.frames += 1
             self.timings.detect_s += t1 - t0
@@ -147,43 +152,42 @@ class Analyzer:
                 probs=patient.probs if patient else None,
             )
 
-    def _detect(self, gray: np.ndarray, time_s: float) -> tuple[list[np.ndarray], list[bool]]:
-        """This frame's face boxes, and which of them are strong enough to show at once."""
+    def _detect(self, frame: np.ndarray, gray: np.ndarray, time_s: float) -> list[Detection]:
+        """This frame's faces: a full scan when due, else a search near each tracked face."""
         cfg = self.config
         live = [t for t in self._tracker.tracks if self._tracker.is_held(t, time_s)]
         every = cfg.full_scan_every if live else cfg.idle_scan_every
-        found: list[np.ndarray] = []
-        strong: list[bool] = []
+        found: list[Detection] = []
         if self._still or self._scan_next or self._since_scan + 1 >= every:
-            if self._still:
-                frac, step, mn = (cfg.still_min_face_frac, cfg.still_scan_scale_factor,
-                                  cfg.still_min_neighbors)
-            else:
-                frac, step, mn = cfg.min_face_frac, cfg.scan_scale_factor, cfg.scan_min_neighbors
-            found, votes = self._detector.scan(gray, frac * gray.shape[0], step, mn)
-            strong = [v >= cfg.strong_votes for v in votes]
+            frac = cfg.still_min_face_frac if self._still else cfg.min_face_frac
+            found = self._detector.scan(frame, gray, frac * gray.shape[0], self._still)
             self._since_scan = 0
         else:
             self._since_scan += 1
         self._scan_next = False
         for track in live:
-            if any(iou(track.box, d) > 0.3 for d in found):
+            if any(iou(track.box, d.box) > 0.3 for d in found):
                 continue  # the scan already has it
-            box = self._detector.search(gray, track.box, cfg.search_min_neighbors)
-            if box is not None:
-                found.append(box)
-                strong.append(False)
+            det = self._detector.search(frame, gray, track.box)
+            if det is not None and track.hits < self._tracker.config.confirm_hits and (
+                    det.keypoints is not None and det.score < cfg.confirm_score):
+                det = None  # too weak to confirm a face nobody has seen yet
+            if det is not None:
+                det.strong = False
+                found.append(det)
             elif track.misses == 0:
                 self._scan_next = True  # just lost: maybe it moved fast; look everywhere
-        keep = _dedupe(found)
-        return [found[i] for i in keep], [strong[i] for i in keep]
+        keep = _dedupe([d.box for d in found])
+        return [found[i] for i in keep]
 
 
-def _to_gray(frame: np.ndarray) -> np.ndarray:
+def _frame_and_gray(frame: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(BGR or gray frame for the detector, grayscale frame for Haar and the crops)."""
     if frame.ndim == 2:
-        return frame
-    code = cv2.COLOR_BGRA2GRAY if frame.shape[2] == 4 else cv2.COLOR_BGR2GRAY
-    return cv2.cvtColor(frame, code)
+        return frame, frame
+    if frame.shape[2] == 4:
+        frame = cv2.cvtColor(frame, cv2.COLOR_BGRA2BGR)
+    return frame, cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
 
 
 def _dedupe(boxes: list[np.ndarray]) -> list[int]:

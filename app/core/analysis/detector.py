@@ -1,111 +1,136 @@
-"""Haar-cascade face detection, made fast by working on small images.
+"""Face detectors behind one small interface: `scan` the whole frame, `search` near a face.
 
-Haar cost grows with image area and with the number of scales tried. So:
-- `scan` looks at the whole frame, downscaled so the smallest face we want (a fraction of the
-  frame height) just fills the cascade's 24-px window;
-- `search` looks only near a known face: a crop around its last box, downscaled so the face is
-  ~36 px, trying only sizes within -20 %/+30 % of it. About 1 ms instead of 10-40 ms.
-The analyzer decides when to scan and when to search (see analyzer.py).
+`--detector` picks one (DETECTORS):
+- `blazeface`: MediaPipe's BlazeFace CNN (blazeface.py): full-range model over the whole
+  frame, short-range model on a crop around a known face. Finds turned and tilted faces and
+  gives eye/nose/mouth keypoints, used to level and frame the crop (preprocess.py).
+- `haar`: OpenCV's frontal-face Haar cascades (haar.py): no keypoints, frontal faces only.
+- `combined`: BlazeFace first, the Haar cascade as a second opinion where BlazeFace finds
+  nothing (a scan or a search that came back empty).
+The analyzer decides when to scan and when to search (analyzer.py).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
 
-import cv2
 import numpy as np
 
+from app.core.analysis.blazeface import FULL, FULL_MODEL, SHORT, SHORT_MODEL, BlazeFaceModel
+from app.core.analysis.detection import Detection
+from app.core.analysis.haar import HaarDetector
+from app.core.analysis.imaging import cut, shrink
 from app.core.errors import CoreError
 
-CASCADE_FILE = "haarcascade_frontalface_default.xml"
-# A second opinion, only inside a search region: alt2's features differ enough that it finds
-# many of the faces default misses for a frame or two (chain_accuracy.py: 98.9 -> see README).
-FALLBACK_CASCADE_FILE = "haarcascade_frontalface_alt2.xml"
-WINDOW = 24  # the cascade's native window (px)
-SCAN_FACE_PX = 28  # smallest wanted face maps to this many px in a scan (just above WINDOW)
-SEARCH_FACE_PX = 36  # the known face maps to this many px in a search
-SEARCH_MARGIN = 0.4  # search region = last box grown by this x side on each edge
+__all__ = ["Detection", "DETECTORS", "make_detector"]
+DETECTORS = ("blazeface", "haar", "combined")
+DEFAULT_DETECTOR = "combined"
 
 
-def shrink(img: np.ndarray, scale: float) -> tuple[np.ndarray, float]:
-    """`img` resized by about `scale` (< 1), and the scale actually applied.
-
-    INTER_AREA is ~20x faster for whole-number ratios, so the bulk of the reduction is done
-    by an integer factor (after trimming the odd edge pixels), the rest on the smaller image."""
-    if scale >= 1.0:
-        return img, 1.0
-    k = int(1.0 / scale)
-    h, w = img.shape[:2]
-    if k >= 2 and h >= 2 * k and w >= 2 * k:
-        img = img[: h - h % k, : w - w % k]
-        img = cv2.resize(img, (img.shape[1] // k, img.shape[0] // k),
-                         interpolation=cv2.INTER_AREA)
-    rest = scale * w / img.shape[1]
-    if rest < 1.0:
-        img = cv2.resize(img, None, fx=rest, fy=rest, interpolation=cv2.INTER_AREA)
-    return img, img.shape[1] / w
+@dataclass
+class BlazeFaceConfig:
+    min_score: float = 0.5  # MediaPipe's default min_detection_confidence
+    strong_score: float = 0.75  # shown at once; weaker ones need a second frame
+    search_scale: float = 2.0  # search crop side, x the face's side (face fills half of it)
+    threads: int = 1  # one ORT thread: the other core decodes the next frame
 
 
-def _boxes(found, scale: float, dx: int = 0, dy: int = 0) -> list[np.ndarray]:
-    """Haar hits (x, y, w, h) in a scaled crop -> float boxes in frame pixels."""
-    return [np.array([x / scale + dx, y / scale + dy, w / scale, h / scale])
-            for x, y, w, h in found]
+class BlazeFaceDetector:
+    """BlazeFace: full-range scan (short-range too when the full-range finds nothing: very
+    close faces), short-range search."""
 
+    def __init__(self, models_dir: Path, device: str = "auto",
+                 config: BlazeFaceConfig | None = None):
+        self.config = config or BlazeFaceConfig()
+        t = self.config.threads
+        self._full = BlazeFaceModel(models_dir / FULL_MODEL, FULL, device, t)
+        self._short = BlazeFaceModel(models_dir / SHORT_MODEL, SHORT, device, t)
+        self.provider = self._full.provider
 
-def _load(name: str) -> cv2.CascadeClassifier:
-    path = cv2.data.haarcascades + name
-    cascade = cv2.CascadeClassifier(path)
-    if cascade.empty():
-        raise CoreError(f"cannot load the Haar face cascade {path}")
-    return cascade
+    def scan(self, frame: np.ndarray, gray: np.ndarray, min_face_px: float,
+             still: bool = False) -> list[Detection]:
+        h, w = frame.shape[:2]
+        side = max(h, w)
+        found = self._run(self._full, frame, 0, 0, side)
+        if not found:
+            found = self._run(self._short, frame, 0, 0, side)
+        return [d for d in found if d.box[3] >= min_face_px]
 
-
-class HaarDetector:
-    """OpenCV's frontal-face Haar cascade with a full-frame `scan` and a local `search`."""
-
-    def __init__(self):
-        self._cascade = _load(CASCADE_FILE)
-        self._fallback = _load(FALLBACK_CASCADE_FILE)
-
-    def scan(
-        self, gray: np.ndarray, min_face_px: float, scale_factor: float = 1.2,
-        min_neighbors: int = 3,
-    ) -> tuple[list[np.ndarray], list[int]]:
-        """All faces at least `min_face_px` tall in the frame: float boxes (x, y, w, h) and,
-        per box, how many raw cascade hits it merges (Haar's confidence: ~20-40 on a clear
-        face, < 10 on most false positives)."""
-        small, scale = shrink(gray, SCAN_FACE_PX / max(min_face_px, 1.0))
-        found, votes = self._cascade.detectMultiScale2(
-            small, scale_factor, min_neighbors, minSize=(WINDOW, WINDOW)
-        )
-        return _boxes(found, scale), [int(v) for v in np.ravel(votes)]
-
-    def search(
-        self, gray: np.ndarray, box: Sequence[float], min_neighbors: int = 2
-    ) -> np.ndarray | None:
-        """The face near `box` (x, y, w, h) in this frame, or None if not found there.
-
-        Fewer neighbours than a scan need agree: the prior (a face was just here, at this
-        size) already rules out most false positives."""
-        x, y, w, h = box
-        fh, fw = gray.shape[:2]
-        m = SEARCH_MARGIN * w
-        x0, y0 = max(0, int(x - m)), max(0, int(y - m))
-        x1, y1 = min(fw, int(x + w + m)), min(fh, int(y + h + m))
-        if x1 - x0 < WINDOW or y1 - y0 < WINDOW:
-            return None
-        roi, scale = shrink(gray[y0:y1, x0:x1], SEARCH_FACE_PX / max(w, 1.0))
-        side = w * scale
-        lo, hi = max(WINDOW, int(side * 0.8)), max(WINDOW + 1, int(side * 1.3) + 1)
-        for cascade in (self._cascade, self._fallback):
-            found = cascade.detectMultiScale(
-                roi, 1.08, min_neighbors, minSize=(lo, lo), maxSize=(hi, hi)
-            )
-            if len(found):
-                break
-        cands = _boxes(found, scale, x0, y0)
-        if not cands:
-            return None
-        # Several hits: the one closest to where the face was.
+    def search(self, frame: np.ndarray, gray: np.ndarray, box: Sequence[float]
+               ) -> Detection | None:
+        x, y, w, h = (float(v) for v in box)
+        side = max(w, h) * self.config.search_scale
+        x0, y0 = round(x + w / 2 - side / 2), round(y + h / 2 - side / 2)
+        found = self._run(self._short, frame, x0, y0, round(side))
         centre = np.array([x + w / 2, y + h / 2])
-        return min(cands, key=lambda b: float(np.linalg.norm(b[:2] + b[2:] / 2 - centre)))
+        near = [d for d in found if 0.5 < d.box[2] / max(w, 1.0) < 2.0
+                and np.linalg.norm(d.box[:2] + d.box[2:] / 2 - centre) < max(w, h)]
+        return min(near, key=lambda d: np.linalg.norm(d.box[:2] + d.box[2:] / 2 - centre),
+                   default=None)
+
+    def _run(self, model: BlazeFaceModel, frame: np.ndarray, x0: int, y0: int, side: int
+             ) -> list[Detection]:
+        """Detections in the square (x0, y0, side) of the frame (black beyond the frame)."""
+        s = model.spec.side
+        region = cut(frame, x0, y0, x0 + side, y0 + side, black=True)
+        square, scale = shrink(region, s / side)
+        if square.shape[0] != s or square.shape[1] != s:  # upscale, or fix rounding
+            square = _fit(square, s)
+        cfg = self.config
+        out = []
+        for (bx0, by0, bx1, by1), kps, score in model.run(square, cfg.min_score):
+            b = np.array([bx0, by0, bx1 - bx0, by1 - by0]) * side + [x0, y0, 0, 0]
+            out.append(Detection(b, score, kps * side + [x0, y0], score >= cfg.strong_score))
+        return out
+
+
+def _fit(img: np.ndarray, side: int) -> np.ndarray:
+    import cv2
+
+    return cv2.resize(img, (side, side), interpolation=cv2.INTER_LINEAR)
+
+
+class CombinedDetector:
+    """BlazeFace first; the Haar cascade where BlazeFace found nothing: a search that came
+    back empty, or a scan region without a BlazeFace face."""
+
+    def __init__(self, blaze: BlazeFaceDetector, haar: HaarDetector):
+        self._blaze, self._haar = blaze, haar
+        self.provider = blaze.provider
+
+    def scan(self, frame, gray, min_face_px, still=False) -> list[Detection]:
+        found = self._blaze.scan(frame, gray, min_face_px, still)
+        # A Haar face counts only where BlazeFace has none (its centre outside every box).
+        return found + [h for h in self._haar.scan(frame, gray, min_face_px, still)
+                        if not any(_inside(h.box, b.box) for b in found)]
+
+    def search(self, frame, gray, box) -> Detection | None:
+        found = self._blaze.search(frame, gray, box)
+        return found if found is not None else self._haar.search(frame, gray, box)
+
+
+def _inside(a: np.ndarray, b: np.ndarray) -> bool:
+    """The centre of box a lies inside box b."""
+    cx, cy = a[0] + a[2] / 2, a[1] + a[3] / 2
+    return bool(b[0] <= cx <= b[0] + b[2] and b[1] <= cy <= b[1] + b[3])
+
+
+def models_dir() -> Path:
+    """Where the face-detector ONNX files are: beside the default classifier model."""
+    from app.core.paths import default_model_path
+
+    return default_model_path().parent
+
+
+def make_detector(name: str = DEFAULT_DETECTOR, device: str = "auto",
+                  directory: Path | None = None):
+    """The detector called `name` (one of DETECTORS). Raises CoreError (one line) for an
+    unknown name or a missing/corrupt model file."""
+    if name not in DETECTORS:
+        raise CoreError(f"unknown face detector {name!r} (choose one of {', '.join(DETECTORS)})")
+    if name == "haar":
+        return HaarDetector()
+    blaze = BlazeFaceDetector(directory or models_dir(), device)
+    return blaze if name == "blazeface" else CombinedDetector(blaze, HaarDetector())

@@ -6,8 +6,10 @@ Contract (every consumer — frames CSV, UI timeline, session store, PDF — rel
   without gaps within one source.
 - `time_s` is seconds from the start of the source: the file's own timestamps for recordings
   (CAP_PROP_POS_MSEC), a monotonic clock for live sources (camera, stream). Non-decreasing.
-- `faces` holds every face shown in this frame (detected, or held for a few frames after a miss
-  so boxes do not flicker), ordered by `track_id`. A frame without a face has `faces == ()`.
+- `faces` holds every face shown in this frame, ordered by `track_id`: detected in this frame
+  (`detected=True`), or held for a few frames after a miss so boxes do not flicker
+  (`detected=False`: not classified, `probs == ()` and `label == ""`). A frame without a face
+  has `faces == ()`. Counts of faces (CSV `faces`, reports) count detected faces only.
 - `Face.box` is `(x, y, w, h)` in integer pixels of the frame as decoded (not downscaled);
   it may reach past the frame edge by a few pixels only when the face does.
 - `Face.track_id` is stable across frames for the same person, also across a short loss
@@ -16,8 +18,8 @@ Contract (every consumer — frames CSV, UI timeline, session store, PDF — rel
   (`Analyzer.classes`, the model's ONNX `classes` metadata); they sum to 1 and are already
   temporally smoothed when smoothing is on. `Face.label` is the class with the highest probability.
 - At most one face has `is_patient=True`. `FrameResult.label` / `FrameResult.probs` describe
-  that face, or are `None` when the patient is not visible in this frame (no face, or only
-  other people while the patient is briefly lost).
+  that face, or are `None` when the patient is not detected in this frame (no face, a held
+  box, or only other people while the patient is briefly lost).
 - Class names are not repeated per frame: they belong to the analyzer/model (`classes`).
 
 Results are frozen and hold only tuples and numbers, so they can cross threads (e.g. a Qt
@@ -40,6 +42,7 @@ class Face:
     probs: tuple[float, ...]  # in the order of the analyzer's classes
     label: str
     is_patient: bool = False
+    detected: bool = True  # False: held over a detector miss, not classified (no probs)
 
     def contains(self, x: float, y: float) -> bool:
         """True if the frame point (x, y) lies inside this face's box."""
@@ -64,4 +67,9 @@ class FrameResult:
 
     @property
     def has_face(self) -> bool:
-        return bool(self.faces)
+        """A face was detected in this frame (held boxes do not count)."""
+        return any(f.detected for f in self.faces)
+
+    @property
+    def n_detected(self) -> int:
+        return sum(f.detected for f in self.faces)

@@ -4,11 +4,17 @@
   (so a track lost for a moment is re-acquired under its old id within `forget_s`).
 - Boxes are smoothed (EMA) so they do not jitter, but snap to a big move so they do not lag.
 - A track is shown once confirmed (`confirm_hits` detections, or one strong detection:
-  one-frame Haar false positives never appear) and held for `hold_s` seconds after its last
-  detection (no flicker when Haar misses a turned or half-hidden face for a few frames).
-- The patient is the largest face when none is chosen, or the one the user picks. While the
-  patient's track is briefly lost, only a face appearing where the patient was takes over
-  (a broken track of the same person); after `forget_s` the largest visible face does.
+  one-frame false positives never appear) and held for `hold_s` seconds after its last
+  detection (no flicker when the detector misses a face for a few frames). A held track is
+  drawn but says `detected=False`: nothing is classified where no face was found.
+- The patient is the largest face when none is chosen, or the one the user picks (locked).
+  When the patient is not detected in a frame, the same person is looked for under a new track
+  id (the track broke): a face appearing within one face width of where the patient was, or,
+  unless locked, the only other face when it appeared after the patient was last seen (the
+  patient moved). Once the patient is no longer shown, a face that is the only one in view
+  stands in as the patient (unless the patient is locked), and hands back when the patient's
+  own track is detected again. With several faces the patient is waited for `forget_s`, then
+  the largest face takes over.
 """
 
 from __future__ import annotations
@@ -27,6 +33,8 @@ class Track:
     hits: int = 1
     misses: int = 0  # consecutive frames without a detection
     detected: bool = True  # detected in the current frame
+    keypoints: np.ndarray | None = None  # of the last detection (BlazeFace), for the crop
+    born_s: float = 0.0
 
     def centre(self) -> np.ndarray:
         return self.box[:2] + self.box[2:] / 2
@@ -69,10 +77,12 @@ class Tracker:
     patient_locked: bool = False  # chosen by the user
     _next_id: int = 1
     _now: float = 0.0
+    _absent_id: int | None = None  # the patient while a stand-in carries the label
 
     def reset(self) -> None:
         self.tracks.clear()
         self.patient_id, self.patient_locked, self._next_id = None, False, 1
+        self._absent_id = None
 
     def is_held(self, t: Track, time_s: float | None = None) -> bool:
         """Detected recently enough to be shown (or searched for) at `time_s`."""
@@ -86,10 +96,14 @@ class Tracker:
         return [t for t in self.tracks if self.is_visible(t)]
 
     def update(
-        self, detections: list[np.ndarray], strong: Sequence[bool] = (), *, time_s: float
+        self, detections: list[np.ndarray], strong: Sequence[bool] = (), *, time_s: float,
+        keypoints: Sequence[np.ndarray | None] = (),
     ) -> list[Track]:
-        """Feed this frame's detections (`strong[i]`: show a new track from it at once);
-        return the visible tracks ordered by id."""
+        """Feed this frame's detections (`strong[i]`: show a new track from it at once;
+        `keypoints[i]`: its keypoints, if any); return the visible tracks ordered by id."""
+        def kps(i: int) -> np.ndarray | None:
+            return keypoints[i] if i < len(keypoints) else None
+
         cfg = self.config
         self._now = time_s
         pairs = sorted(
@@ -105,6 +119,7 @@ class Tracker:
             used_t.add(ti)
             used_d.add(di)
             self._follow(self.tracks[ti], detections[di], time_s)
+            self.tracks[ti].keypoints = kps(di)
         for ti, t in enumerate(self.tracks):
             if ti not in used_t:
                 t.misses += 1
@@ -119,7 +134,8 @@ class Tracker:
         for di, d in enumerate(detections):
             if di not in used_d:
                 hits = cfg.confirm_hits if di < len(strong) and strong[di] else 1
-                self.tracks.append(Track(self._next_id, np.asarray(d, float).copy(), time_s, hits))
+                self.tracks.append(Track(self._next_id, np.asarray(d, float).copy(), time_s,
+                                         hits, keypoints=kps(di), born_s=time_s))
                 self._next_id += 1
         self._update_patient()
         return sorted(self.visible(), key=lambda t: t.id)
@@ -134,25 +150,49 @@ class Tracker:
         t.detected = True
         t.last_seen_s = time_s
 
-    def _update_patient(self) -> None:
-        patient = next((t for t in self.tracks if t.id == self.patient_id), None)
-        if patient is not None:
-            if not self.is_visible(patient):
-                self._hand_over(patient)
-            return  # visible, or lost briefly: keep waiting for re-acquisition
-        self.patient_locked = False
-        shown = self.visible()
-        self.patient_id = max(shown, key=lambda t: t.box[2] * t.box[3]).id if shown else None
+    def _track(self, track_id: int | None) -> Track | None:
+        return next((t for t in self.tracks if t.id == track_id), None)
 
-    def _hand_over(self, lost: Track) -> None:
-        """A visible face within one face width of where the lost patient was is the same
-        person under a new track id (the track broke): it becomes the patient."""
-        near = [(float(np.linalg.norm(t.centre() - lost.centre())), t.id)
-                for t in self.visible() if t.id != lost.id]
+    def _update_patient(self) -> None:
+        shown = self.visible()
+        absent = self._track(self._absent_id)
+        if absent is not None and absent.detected and self.is_visible(absent):
+            self.patient_id, self._absent_id = absent.id, None  # back: the stand-in steps down
+            return
+        if absent is None:
+            self._absent_id = None
+        patient = self._track(self.patient_id)
+        if patient is not None:
+            if patient.detected:
+                return
+            same = self._same_person(patient, shown)
+            if same is not None:
+                self.patient_id = same.id
+                self.tracks.remove(patient)
+            elif not self.patient_locked and not self.is_visible(patient) and len(shown) == 1:
+                self._absent_id, self.patient_id = patient.id, shown[0].id
+            return  # held, locked or among several faces: wait for re-acquisition
+        self.patient_locked = False
+        self._absent_id = None
+        if shown:  # the largest face, preferring one detected in this frame
+            self.patient_id = max(shown, key=lambda t: (t.detected, t.box[2] * t.box[3])).id
+        else:
+            self.patient_id = None
+
+    def _same_person(self, lost: Track, shown: list[Track]) -> Track | None:
+        """The lost patient under a new track id (the track broke), if the evidence says so:
+        a detected face within one face width of where the patient was, or (not locked) the
+        only other face shown, detected, and born after the patient was last detected."""
+        others = [t for t in shown if t.id != lost.id]
+        near = [(float(np.linalg.norm(t.centre() - lost.centre())), t.id) for t in others
+                if t.detected]
         near = [n for n in near if n[0] < lost.box[2]]
         if near:
-            self.patient_id = min(near)[1]
-            self.tracks.remove(lost)
+            return self._track(min(near)[1])
+        if (not self.patient_locked and len(others) == 1 and others[0].detected
+                and others[0].born_s > lost.last_seen_s):
+            return others[0]
+        return None
 
     def set_patient(self, track_id: int) -> bool:
         """Make `track_id` the patient (kept until its track is forgotten). False if unknown."""

@@ -74,7 +74,7 @@ class FramesCsvWriter:
         raw = []
         if self.raw:
             raw = [""] * k if raw_probs is None else [f"{p:.4f}" for p in raw_probs]
-        self._add([result.index, f"{result.time_s:.3f}", len(result.faces), result.label or "",
+        self._add([result.index, f"{result.time_s:.3f}", result.n_detected, result.label or "",
                    *probs, flag, *raw], result.index)
         self.rows += 1
         if len(self._pending) >= self.flush_every:

@@ -284,7 +284,7 @@ class SessionStore:
             db.executemany(
                 "INSERT INTO frames (session_id, idx, time_s, n_faces, label, probs, faces)"
                 " VALUES (?,?,?,?,?,?,?)",
-                [(session_id, r.index, r.time_s, len(r.faces), r.label,
+                [(session_id, r.index, r.time_s, r.n_detected, r.label,
                   pack_probs(r.probs), pack_faces(r.faces, classes)) for r in results])
             db.execute("UPDATE sessions SET n_frames = n_frames + ?,"
                        " duration_s = max(duration_s, ?) WHERE id=?",

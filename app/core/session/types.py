@@ -110,6 +110,7 @@ class LoadedSession:
 
 # Frame packing: exact float64 values so that a reloaded FrameResult == the recorded one.
 _FACE = struct.Struct("<iiiiiBB")  # x, y, w, h, track_id, is_patient, label index
+_HELD = 255  # label index of a face held over a detector miss (not classified, no probs)
 
 
 def pack_probs(probs: tuple[float, ...] | None) -> bytes | None:
@@ -121,6 +122,9 @@ def pack_faces(faces: tuple[Face, ...], classes: Sequence[str]) -> bytes | None:
         return None
     parts = [struct.pack("<H", len(faces))]
     for f in faces:
+        if not f.detected:
+            parts.append(_FACE.pack(*f.box, f.track_id, f.is_patient, _HELD))
+            continue
         if f.label not in classes or len(f.probs) != len(classes):
             raise SessionStoreError(f"a face labelled {f.label!r} with {len(f.probs)} "
                                     f"probabilities does not fit the session's classes")
@@ -137,6 +141,9 @@ def unpack_frame(row: tuple, classes: tuple[str, ...], k: int) -> FrameResult:
         for _ in range(n):
             x, y, w, h, tid, patient, li = _FACE.unpack_from(blob, pos)
             pos += _FACE.size
+            if li == _HELD:
+                faces.append(Face((x, y, w, h), tid, (), "", bool(patient), detected=False))
+                continue
             p = struct.unpack_from(f"<{k}d", blob, pos)
             pos += 8 * k
             faces.append(Face((x, y, w, h), tid, p, classes[li], bool(patient)))
