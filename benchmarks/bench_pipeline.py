@@ -1,13 +1,14 @@
 """End-to-end speed of the analysis pipeline (decode -> detect -> classify), in frames/s.
 
 Makes 640x360 and 1280x720 clips by resizing the one-face clip of ../shared/media into a temp
-folder, runs `analyze_source` on each (decoding in its own thread, as fer-analyze does) and
+folder, runs `analyze_source` on each with every `--detector` option in turn (decoding in its
+own thread, as fer-analyze does; "face" = frames with a face detected in that frame) and
 splits the time into decode (reader thread), detect (+ tracking) and classify (crops + model +
 smoothing). Decode runs in parallel with the rest, so the stage times add up to more than the
 wall time on 2 cores. Prints the load average too: figures taken while something else (e.g.
 training) loads the CPU are lower bounds.
 
-    python benchmarks/bench_pipeline.py --model models/fer_cnn.onnx
+    python benchmarks/bench_pipeline.py --model models/fer_cnn.onnx [--detectors combined,haar]
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from app.core.analysis.analyzer import Analyzer, Timings  # noqa: E402
+from app.core.analysis.classifier import EmotionClassifier  # noqa: E402
+from app.core.analysis.detector import DEFAULT_DETECTOR, DETECTORS  # noqa: E402
 from app.core.analysis.pipeline import analyze_source  # noqa: E402
 from app.core.analysis.sources import open_source, quiet_native_logs  # noqa: E402
 from app.core.errors import CoreError  # noqa: E402
@@ -74,31 +77,42 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--model", type=Path, help="ONNX model (default: the shipped model)")
     ap.add_argument("--device", default="auto", choices=("auto", "cpu", "gpu"))
     ap.add_argument("--video", type=Path, default=CLIP, help="clip to resize")
+    ap.add_argument("--detectors", default=",".join(DETECTORS),
+                    help=f"comma-separated --detector options (default: all; "
+                         f"{DEFAULT_DETECTOR} is the app's default)")
     args = ap.parse_args(argv)
+    names = [d.strip() for d in args.detectors.split(",") if d.strip()]
+    if not names or any(d not in DETECTORS for d in names):
+        ap.error(f"--detectors: choose from {', '.join(DETECTORS)}")
     quiet_native_logs()
     if not args.video.is_file():
         print(f"bench_pipeline: error: {args.video} not found (needs ../shared/media)",
               file=sys.stderr)
         return 1
     try:
-        analyzer = Analyzer(args.model, device=args.device)
+        clf = EmotionClassifier(args.model, device=args.device)
+        analyzers = {d: Analyzer(classifier=clf, device=args.device, detector=d) for d in names}
     except CoreError as exc:
         print(f"bench_pipeline: error: {exc}", file=sys.stderr)
         return 1
+    analyzer = analyzers[names[0]]
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     print(f"cores {os.cpu_count()}, load average {load} (1/5/15 min); OpenCV threads "
           f"{cv2.getNumThreads()}; model {analyzer.classifier.path.name} on {analyzer.provider}")
     print(f"classifier alone: {classify_rate(analyzer):.0f} faces/s at batch 1, "
           f"{classify_rate(analyzer, 8):.0f} faces/s at batch 8")
-    print(f"{'clip':>10} {'frames':>6} {'face':>6} {'fps':>6} | per frame (ms): "
-          f"{'decode':>6} {'detect':>6} {'classify':>8} | decode alone fps")
+    print(f"{'clip':>10} {'detector':>9} {'frames':>6} {'face':>6} {'fps':>6} | per frame (ms):"
+          f" {'decode':>6} {'detect':>6} {'classify':>8} | decode alone fps")
     with tempfile.TemporaryDirectory() as tmp:
         for w, h in SIZES:
             clip = resize_clip(args.video, (w, h), Path(tmp) / f"clip_{w}x{h}.mp4")
-            n, secs, t, face = run(clip, analyzer)
-            print(f"{w:>5}x{h:<4} {n:>6} {100 * face:>5.1f}% {n / secs:>6.1f} | "
-                  f"{' ' * 16}{1000 * t.decode_s / n:>6.2f} {1000 * t.detect_s / n:>6.2f} "
-                  f"{1000 * t.classify_s / n:>8.2f} | {decode_only(clip):>6.0f}")
+            alone = decode_only(clip)
+            for name, an in analyzers.items():
+                run(clip, an)  # warm-up pass (first-run allocations, page cache)
+                n, secs, t, face = run(clip, an)
+                print(f"{w:>5}x{h:<4} {name:>9} {n:>6} {100 * face:>5.1f}% {n / secs:>6.1f} | "
+                      f"{' ' * 15}{1000 * t.decode_s / n:>6.2f} {1000 * t.detect_s / n:>6.2f} "
+                      f"{1000 * t.classify_s / n:>8.2f} | {alone:>6.0f}")
     return 0
 
 

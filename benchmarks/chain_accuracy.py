@@ -35,6 +35,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from app.core.analysis.analyzer import Analyzer  # noqa: E402
+from app.core.analysis.detector import DEFAULT_DETECTOR, DETECTORS  # noqa: E402
 from app.core.analysis.pipeline import analyze_source  # noqa: E402
 from app.core.analysis.preprocess import prepare_face  # noqa: E402
 from app.core.analysis.sources import quiet_native_logs  # noqa: E402
@@ -163,6 +164,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--all-faces", action="store_true",
                     help="also faces the Haar cascade cannot find even in a still image")
     ap.add_argument("--smooth", type=float, default=0.0)
+    ap.add_argument("--detector", choices=DETECTORS, default=DEFAULT_DETECTOR)
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args(argv)
     quiet_native_logs()
@@ -170,7 +172,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"chain_accuracy: error: {args.data} not found", file=sys.stderr)
         return 1
     try:
-        analyzer = Analyzer(args.model, device=args.device, smooth_s=args.smooth)
+        analyzer = Analyzer(args.model, device=args.device, smooth_s=args.smooth,
+                            detector=args.detector)
     except CoreError as exc:
         print(f"chain_accuracy: error: {exc}", file=sys.stderr)
         return 1
@@ -212,7 +215,8 @@ def report(results, truth, images, names, analyzer, seconds) -> None:
     direct = analyzer.classifier.predict(np.stack([prepare_face(im)[..., None] for im in images]))
     direct_acc = np.mean([analyzer.classes[k] == name
                           for name, k in zip(names, direct.argmax(1), strict=True)])
-    print(f"frames {len(results)} ({len(face_frames)} with a face), "
+    print(f"detector {analyzer.detector_name}: frames {len(results)} "
+          f"({len(face_frames)} with a face), "
           f"{len(results) / seconds:.0f} frames/s incl. decode; provider {analyzer.provider}")
     print(f"face found      {100 * found / n:.1f} % of face frames")
     print(f"labelled right  {100 * right / n:.1f} % of face frames "
@@ -223,7 +227,7 @@ def report(results, truth, images, names, analyzer, seconds) -> None:
           f"(hold {hold:g} s)")
     if ratios:
         med, (dx, dy) = float(np.median(ratios)), np.median(np.array(offsets), axis=0)
-        print(f"box vs truth    FER side / Haar side {med:.3f} (margin {(med - 1) / 2:+.3f} "
+        print(f"box vs truth    FER side / box side {med:.3f} (margin {(med - 1) / 2:+.3f} "
               f"would match), centre offset {dx:+.3f}, {dy:+.3f} x side")
 
 

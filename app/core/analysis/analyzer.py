@@ -96,7 +96,6 @@ class Analyzer:
             self._tracker.reset()
             self._smoother.reset()
             self._since_scan = 1 << 30  # first frame: full scan
-            self._scan_next = False
 
     def set_patient(self, track_id: int) -> bool:
         """Make face `track_id` the patient from now on. False if no such track exists."""
@@ -153,18 +152,16 @@ class Analyzer:
             )
 
     def _detect(self, frame: np.ndarray, gray: np.ndarray, time_s: float) -> list[Detection]:
-        """This frame's faces: a full scan when due, else a search near each tracked face."""
+        """This frame's faces: a full scan when due, else a search near each tracked face, and
+        a scan of this same frame when a face seen in the last frame is not where it was
+        (it moved fast: the patient changed seat), so it is found again without delay."""
         cfg = self.config
         live = [t for t in self._tracker.tracks if self._tracker.is_held(t, time_s)]
         every = cfg.full_scan_every if live else cfg.idle_scan_every
-        found: list[Detection] = []
-        if self._still or self._scan_next or self._since_scan + 1 >= every:
-            frac = cfg.still_min_face_frac if self._still else cfg.min_face_frac
-            found = self._detector.scan(frame, gray, frac * gray.shape[0], self._still)
-            self._since_scan = 0
-        else:
-            self._since_scan += 1
-        self._scan_next = False
+        scanned = self._still or self._since_scan + 1 >= every
+        found = self._scan(frame, gray) if scanned else []
+        self._since_scan = 0 if scanned else self._since_scan + 1
+        lost = False
         for track in live:
             if any(iou(track.box, d.box) > 0.3 for d in found):
                 continue  # the scan already has it
@@ -175,10 +172,18 @@ class Analyzer:
             if det is not None:
                 det.strong = False
                 found.append(det)
-            elif track.misses == 0:
-                self._scan_next = True  # just lost: maybe it moved fast; look everywhere
+            elif track.misses == 0 and track.hits >= self._tracker.config.confirm_hits:
+                lost = True  # a confirmed face just lost (an unconfirmed one was likely false)
+        if lost and not scanned:
+            found += self._scan(frame, gray)
+            self._since_scan = 0
         keep = _dedupe([d.box for d in found])
         return [found[i] for i in keep]
+
+    def _scan(self, frame: np.ndarray, gray: np.ndarray) -> list[Detection]:
+        cfg = self.config
+        frac = cfg.still_min_face_frac if self._still else cfg.min_face_frac
+        return self._detector.scan(frame, gray, frac * gray.shape[0], self._still)
 
 
 def _frame_and_gray(frame: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
