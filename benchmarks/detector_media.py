@@ -127,12 +127,14 @@ def main(argv: list[str] | None = None) -> int:
         for d, an in ans.items():
             r = runs[d]
             one = r[CLIP]
-            rows[d]["one-face clip: face detected"] = f"{100 * np.mean([x.has_face for x in one]):.1f} %"
+            row = rows[d]
+            found = np.mean([x.has_face for x in one])
+            row["one-face clip: face detected"] = f"{100 * found:.1f} %"
             rows[d]["one-face clip: patient labelled"] = (
                 f"{100 * np.mean([x.label is not None for x in one]):.1f} %")
-            rows[d]["no_face.mp4: frames with a face"] = str(sum(x.has_face for x in r["no_face.mp4"]))
+            row["no_face.mp4: frames with a face"] = str(sum(x.has_face for x in r["no_face.mp4"]))
             after = r["face_noface.mov"][gone:]
-            rows[d][f"face_noface.mov: face after frame {gone}"] = str(sum(x.has_face for x in after))
+            row[f"face_noface.mov: face after frame {gone}"] = str(sum(x.has_face for x in after))
             rows[d]["multi_face.jpg: faces"] = str(r["multi_face.jpg"][0].n_detected)
             for k, v in stills_found(an, frames[::8], 0).items():
                 rows[d][f"stills {k}: found"] = f"{100 * v:.1f} %"
