@@ -34,6 +34,7 @@ from app.core.analysis.classifier import EmotionClassifier  # noqa: E402
 from app.core.analysis.detector import DETECTORS  # noqa: E402
 from app.core.analysis.pipeline import analyze_source  # noqa: E402
 from app.core.analysis.sources import open_source, quiet_native_logs  # noqa: E402
+from benchmarks.chain_accuracy import room  # noqa: E402
 
 MEDIA = REPO.parent / "shared" / "media"
 CLIP = "WolfgangLanger_Pexels.mp4"
@@ -56,7 +57,7 @@ def variants(frame: np.ndarray, rng: np.random.Generator) -> dict[str, np.ndarra
     out["squeezed 70 %"] = cv2.copyMakeBorder(squeezed, 0, 0, (w - squeezed.shape[1]) // 2,
                                               w - squeezed.shape[1] - (w - squeezed.shape[1]) // 2,
                                               cv2.BORDER_REFLECT)
-    canvas = cv2.resize(cv2.GaussianBlur(frame, (0, 0), 15), (W, H))
+    canvas = cv2.resize(room(rng), (W, H))  # a face-free room (chain_accuracy.py)
     k = 40 / (0.55 * h)  # the face is about 55 % of the clip's height
     small = cv2.resize(frame, None, fx=k, fy=k, interpolation=cv2.INTER_AREA)
     x, y = int(rng.integers(0, W - small.shape[1])), int(rng.integers(0, H - small.shape[0]))
@@ -72,7 +73,7 @@ def seat_shift_clip(frames: list[np.ndarray], out: Path, fps: float, rng) -> Pat
     writer = cv2.VideoWriter(str(out), cv2.VideoWriter_fourcc(*"mp4v"), fps, (W, H))
     h, w = frames[0].shape[:2]
     scale = 0.5 * H / h
-    bg = cv2.resize(cv2.GaussianBlur(frames[0], (0, 0), 25), (W, H))
+    bg = cv2.resize(room(rng), (W, H))
     x = y = 0
     for i, f in enumerate(frames):
         if i % int(2 * fps) == 0:
