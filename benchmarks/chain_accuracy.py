@@ -195,8 +195,9 @@ def report(results, truth, images, names, analyzer, seconds) -> None:
     ratios, offsets = [], []
     for r, (name, box) in face_frames:
         p = r.patient
-        if p is None or iou(np.array(p.box, float), np.array(box, float)) < 0.3:
-            continue
+        if (p is None or not p.detected
+                or iou(np.array(p.box, float), np.array(box, float)) < 0.3):
+            continue  # no face, a held box (not classified), or a box somewhere else
         found += 1
         right += r.label == name
         ratios.append(box[2] / p.box[2])
