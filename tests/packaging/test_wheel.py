@@ -27,7 +27,8 @@ def test_wheel_holds_model_assets_and_scripts(wheel):
     names = set(zipfile.ZipFile(wheel).namelist())
     models = [f"app/models/{p.name}" for p in sorted((REPO / "models").glob("*.onnx"))]
     assert "app/models/fer_cnn.onnx" in models  # and fer_cnn_int8.onnx when it is shipped
-    assert "app/models/blazeface_full.onnx" in models and "app/models/blazeface_short.onnx" in models
+    for detector in ("blazeface_full.onnx", "blazeface_short.onnx"):
+        assert f"app/models/{detector}" in models
     for required in (*models, "app/models/metrics.json",
                      "app/models/BLAZEFACE_PROVENANCE.md", "app/models/BLAZEFACE_LICENSE.txt",
                      "app/assets/demo.mp4", "app/core/analysis/analyzer.py", "app/ui/main.py"):
