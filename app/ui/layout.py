@@ -22,9 +22,9 @@ def panel(*widgets: QWidget, stretch_first: bool = False) -> QFrame:
 
 
 def main_layout(video: QWidget, transport: QWidget, notes: QWidget,
-                timeline: QWidget) -> QSplitter:
+                timeline: QWidget, *below_video: QWidget) -> QSplitter:
     top = QSplitter(Qt.Orientation.Horizontal)
-    top.addWidget(panel(video, transport, stretch_first=True))
+    top.addWidget(panel(video, transport, *below_video, stretch_first=True))
     top.addWidget(panel(notes))
     top.setStretchFactor(0, 3)
     top.setStretchFactor(1, 1)

@@ -27,6 +27,7 @@ from . import settings
 from .background import run_in_background
 from .compat import guard_singleton_refcounts
 from .exporting import ask_path
+from .finished_bar import FinishedBar
 from .frame_packet import FramePacket
 from .help_dialog import HelpDialog
 from .layout import main_layout
@@ -79,7 +80,9 @@ class MainWindow(QMainWindow):
         self._pending: tuple[AnalysisWorker, QThread, Reopened | None] | None = None
         self._retired: list[tuple[AnalysisWorker, QThread]] = []
 
-        self.setCentralWidget(main_layout(self.video, self.transport, self.notes, self.timeline))
+        self.finished = FinishedBar(self.export_pdf, self.export_csv)
+        self.setCentralWidget(main_layout(self.video, self.transport, self.notes, self.timeline,
+                                          self.finished))
         self.status = StatusPanel(self.statusBar(), self.model)
         self.actions_by_text = build_menus(self)
         self.timeline.smooth_box.toggled.connect(self.actions_by_text["Smoothed timeline"]
@@ -231,6 +234,7 @@ class MainWindow(QMainWindow):
         if loaded is not None:
             self.demo = False
         self.transport.set_source(info)
+        self.finished.hide()
         self._update_title()
         self.status.tick()
 
@@ -239,7 +243,7 @@ class MainWindow(QMainWindow):
         where = self.model.info.name if self.model.info else "—"
         self.setWindowTitle(f"fer-companion — {who} — {where}")
         self.status.set_saving(self.sessions.session_id, self.sessions.patient_code,
-                               demo=self.demo)
+                               demo=self.demo, finished=self.finished.isVisibleTo(self))
 
     @Slot(str)
     def _on_store_error(self, message: str) -> None:
@@ -283,6 +287,7 @@ class MainWindow(QMainWindow):
         worker.sigPlaying.connect(self._on_playing)
         worker.sigError.connect(self._on_error)
         worker.sigPatientSelected.connect(self._on_patient_selected)
+        worker.sigEnded.connect(self._on_ended)
         thread = start_in_thread(worker, self)
         if autostart:
             self.worker, self.worker_thread = worker, thread
@@ -355,6 +360,18 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(message, 15000)
             if self.video.packet is None:
                 self.video.show_message(message)
+
+    @Slot()
+    def _on_ended(self) -> None:
+        if self.sender() is not self.worker:
+            return
+        if self.sessions.recording is not None:
+            self.sessions.recording.flush()  # "saved" must be true when it says so
+        self.finished.show_finished(self.sessions.session_id is not None)
+        self._update_title()
+        if self.model.info and self.model.info.seekable:
+            self.statusBar().showMessage("End of the recording · Home goes back to the start",
+                                         8000)
 
     @Slot(object)
     def _on_patient_selected(self, track_id) -> None:

@@ -28,9 +28,14 @@ class StatusPanel:
         self.fps = 0.0
 
     def set_saving(self, session_id: int | None, patient_code: str, error: str = "",
-                   demo: bool = False) -> None:
-        """Whether (and as which session) this session is being saved."""
-        if demo and not error:
+                   demo: bool = False, finished: bool = False) -> None:
+        """Whether (and as which session) this session is being saved, or was (finished)."""
+        if finished and session_id is not None and not error:
+            self.saving.setText(f"● Finished · session {session_id} saved · "
+                                f"{patient_code or 'no code'}")
+            self.saving.setStyleSheet("color: #1E7D4F; font-weight: 600;")
+            self.saving.setToolTip("Every frame and note of this session is in the database")
+        elif demo and not error:
             self.saving.setText("● Demo clip · not recorded")
             self.saving.setStyleSheet("color: #8A5A00; font-weight: 600;")
             self.saving.setToolTip("File > New session… (Ctrl+Shift+N) starts a recorded "

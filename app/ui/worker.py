@@ -38,6 +38,7 @@ class AnalysisWorker(QObject):
     sigPlaying = Signal(bool)
     sigPatientSelected = Signal(object)  # track id, or None when no face was at the click
     sigError = Signal(str)
+    sigEnded = Signal()  # the source has no more frames (end of a recording, stream closed)
     sigFinished = Signal()
 
     def __init__(self, analyzer: Analyzer, source, *, autostart: bool = True,
@@ -166,8 +167,9 @@ class AnalysisWorker(QObject):
             self._pending_step += cmd[1]
 
     def _set_playing(self, playing: bool) -> None:
-        if playing and self._at_end and self.info.seekable:
-            self._pending_seek = 0.0  # play at the end starts over
+        if playing and self._at_end:
+            self.sigEnded.emit()  # the end is a state: play does not silently start over
+            return
         if playing and self._current is not None and self._cache.get(self._current.index) is None:
             self._held = self._current  # shown unanalysed (paused seek): analyse it first
         self._anchor = None
@@ -181,6 +183,7 @@ class AnalysisWorker(QObject):
         if frame is None:
             self._at_end = True
             self._set_playing(False)
+            self.sigEnded.emit()
             return
         if self._wait_until_due(frame.time_s):
             self._show(frame, analyse=True)
