@@ -46,6 +46,23 @@ def _error(text: str) -> int:
     return 2
 
 
+def _error_dialog(text: str, args) -> int:
+    """A start error: the terminal line, and a dialog (a launcher has no terminal)."""
+    code = _error(text)
+    if args.quit_after is None:
+        show_start_error(text)
+    return code
+
+
+def show_start_error(text: str) -> None:
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    app = QApplication.instance() or QApplication([sys.argv[0]])
+    app.setApplicationName(PROG)
+    QMessageBox.critical(None, "fer-companion cannot start",
+                         f"{text}\n\nCheck the --source, --model and --device options.")
+
+
 def _open_store():
     """(store, problem): the session database and what the clinician must be told about it.
 
@@ -78,15 +95,19 @@ def main(argv: list[str] | None = None) -> int:
     from app.core.analysis.sources import quiet_native_logs
     from app.core.session.store import check_patient_code
 
+    from .platform_check import check_qt_platform
     from .startup import initial_source
 
+    missing = check_qt_platform()
+    if missing is not None:
+        return _error(missing)
     quiet_native_logs()
     try:
         patient = check_patient_code(args.patient) if args.patient is not None else None
         analyzer = Analyzer(args.model, device=args.device)
         source = initial_source(args.source)
     except CoreError as exc:
-        return _error(str(exc))
+        return _error_dialog(str(exc), args)
     print(f"{PROG}: model on {analyzer.provider}", file=sys.stderr, flush=True)
     store, problem = _open_store()
     try:

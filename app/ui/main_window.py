@@ -23,7 +23,7 @@ from app.core.analysis.analyzer import Analyzer
 from app.core.analysis.uncertainty import Threshold
 from app.core.session.store import SessionStore
 
-from . import settings
+from . import settings, window_state
 from .background import run_in_background
 from .compat import guard_singleton_refcounts
 from .exporting import ask_path
@@ -114,7 +114,7 @@ class MainWindow(QMainWindow):
         # (issue 13.2: the segfault on reopening). Collect on the GUI thread only, each second.
         self._gc_was_enabled = gc.isenabled()
         self._gc = GarbageCollector(interval=1.0)
-        self.resize(1400, 900)
+        window_state.restore(self, self.timeline)  # fits the screen, then what was left
         self._start_worker(source, autostart=True)
 
     # -- actions (menus.py maps keys and menu entries to these) ---------------------------
@@ -240,6 +240,8 @@ class MainWindow(QMainWindow):
 
     def _update_title(self) -> None:
         who = "demo" if self.demo else self.sessions.patient_code or "no patient code"
+        self.video.caption = "DEMO CLIP · not recorded · File > New session… to record" \
+            if self.demo else ""
         where = self.model.info.name if self.model.info else "—"
         self.setWindowTitle(f"fer-companion — {who} — {where}")
         self.status.set_saving(self.sessions.session_id, self.sessions.patient_code,
@@ -381,6 +383,7 @@ class MainWindow(QMainWindow):
 
     # -- shutdown -------------------------------------------------------------------------------
     def closeEvent(self, event: QCloseEvent) -> None:
+        window_state.save(self, self.timeline)
         self.notes.save_editor()
         for pair in ((self.worker, self.worker_thread), (self._pending or (None,))[:2]):
             if pair[0] is not None:

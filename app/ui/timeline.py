@@ -51,7 +51,8 @@ class TimelineView(QWidget):
         self.window_box.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         for text, seconds in WINDOWS:
             self.window_box.addItem(text, seconds)
-        self.window_box.activated.connect(self._follow_again)
+        self.window_box.activated.connect(self._choose_range)
+        self.user_range: int | None = None  # the range the user picked (remembered)
 
         self.plot = pg.PlotWidget(background="w", axisItems={"bottom": TimeAxis("bottom")})
         item = self.plot.getPlotItem()
@@ -140,7 +141,8 @@ class TimelineView(QWidget):
                 self._curves.append(curve)
             self.legend.setText(self._legend_html(classes))
         live = bool(self.model.info and self.model.info.live)
-        self.window_box.setCurrentIndex(1 if live else len(WINDOWS) - 1)
+        default = 1 if live else len(WINDOWS) - 1
+        self.window_box.setCurrentIndex(default if self.user_range is None else self.user_range)
         self._follow, self._drawn = True, (-1, None)
         self.playhead.setValue(0.0)
         self._refresh()
@@ -190,6 +192,10 @@ class TimelineView(QWidget):
         else:
             start = max(0.0, self.model.position - 0.8 * span)
             vb.setXRange(start, start + span, padding=0)
+
+    def _choose_range(self, index: int) -> None:
+        self.user_range = index
+        self._follow_again()
 
     def _follow_again(self) -> None:
         self._follow = True

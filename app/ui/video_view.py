@@ -26,6 +26,7 @@ class VideoView(QWidget):
         self.setToolTip("Click a face to make it the patient")
         self._packet: FramePacket | None = None
         self._message = "Opening source…"
+        self.caption = ""  # a label over the picture, e.g. that this is the demo clip
 
     @property
     def packet(self) -> FramePacket | None:
@@ -77,6 +78,8 @@ class VideoView(QWidget):
         p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
         p.drawImage(self.image_rect(), self._packet.image)
+        if self.caption:
+            self._corner_label(p, self.caption)
         result = self._packet.result
         if result is None:
             self._banner(p, "Not analysed yet — press Space to play and analyse")
@@ -120,6 +123,21 @@ class VideoView(QWidget):
         p.setFont(font)
         p.setPen(QColor("#0B1A12") if strong else QColor("white"))
         p.drawText(tag, Qt.AlignmentFlag.AlignCenter, text)
+
+    def _corner_label(self, p: QPainter, text: str) -> None:
+        font = QFont(self.font())
+        font.setBold(True)
+        metrics = QFontMetrics(font)
+        r = self.image_rect()
+        box = QRectF(r.x() + 10, r.bottom() - metrics.height() - 18,
+                     metrics.horizontalAdvance(text) + 16, metrics.height() + 8)
+        p.setPen(Qt.PenStyle.NoPen)
+        p.setBrush(QColor(138, 90, 0, 220))
+        p.drawRoundedRect(box, 4, 4)
+        p.setFont(font)
+        p.setPen(QColor("white"))
+        p.drawText(box, Qt.AlignmentFlag.AlignCenter, text)
+        p.setFont(self.font())
 
     def _banner(self, p: QPainter, text: str) -> None:
         metrics = QFontMetrics(self.font())

@@ -7,8 +7,12 @@ import numpy as np
 from PySide6.QtWidgets import QMessageBox
 
 
-def test_bad_model_on_command_line_is_one_line_and_exit_2(tmp_path, capsys, demo_clip):
+def test_bad_model_on_command_line_is_one_line_and_exit_2(tmp_path, capsys, demo_clip,
+                                                          monkeypatch):
+    from app.ui import main as app_main
     from app.ui.main import main
+
+    monkeypatch.setattr(app_main, "show_start_error", lambda text: None)
 
     code = main(["--model", str(tmp_path / "missing.onnx"), "--source", str(demo_clip)])
     err = capsys.readouterr().err
@@ -17,13 +21,49 @@ def test_bad_model_on_command_line_is_one_line_and_exit_2(tmp_path, capsys, demo
     assert err.count("\n") == 1 and "Traceback" not in err
 
 
-def test_bad_source_on_command_line_is_one_line_and_exit_2(tmp_path, capsys, ui_model):
+def test_bad_source_on_command_line_is_one_line_a_dialog_and_exit_2(tmp_path, capsys,
+                                                                    ui_model, monkeypatch):
+    from app.ui import main as app_main
     from app.ui.main import main
 
+    dialogs: list[str] = []
+    monkeypatch.setattr(app_main, "show_start_error", dialogs.append)
     code = main(["--model", str(ui_model), "--source", str(tmp_path / "nope.mp4")])
     err = capsys.readouterr().err
     assert code == 2
     assert err == f"fer-companion: error: {tmp_path / 'nope.mp4'}: no such file\n"
+    assert dialogs == [f"{tmp_path / 'nope.mp4'}: no such file"]  # not only a terminal line
+
+
+def test_the_start_error_dialog_names_the_problem(qtbot, monkeypatch):
+    from PySide6.QtWidgets import QMessageBox
+
+    from app.ui.main import show_start_error
+
+    shown = []
+    monkeypatch.setattr(QMessageBox, "critical", lambda parent, title, text: shown.append(text))
+    show_start_error("interview.mpp: no such file")
+    assert shown and shown[0].startswith("interview.mpp: no such file")
+
+
+def test_missing_xcb_libraries_are_one_line_naming_the_packages(capsys, monkeypatch):
+    import ctypes.util
+
+    from app.ui.main import main
+    from app.ui.platform_check import check_qt_platform
+
+    env = {"DISPLAY": ":0"}
+    assert check_qt_platform(env, find=lambda lib: "lib.so") is None
+    line = check_qt_platform(env, find=lambda lib: None if lib == "xcb-cursor" else "lib.so")
+    assert line.endswith("sudo apt install libxcb-cursor0")
+    assert check_qt_platform({"QT_QPA_PLATFORM": "offscreen", "DISPLAY": ":0"},
+                             find=lambda lib: None) is None
+    monkeypatch.setenv("QT_QPA_PLATFORM", "xcb")
+    monkeypatch.setattr(ctypes.util, "find_library",
+                        lambda lib: None if lib == "xcb-cursor" else "lib.so")
+    assert main(["--quit-after", "1"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "libxcb-cursor0" in err and "Traceback" not in err
 
 
 def test_without_a_camera_the_app_starts_on_the_demo_clip(monkeypatch):
