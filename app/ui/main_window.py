@@ -152,6 +152,10 @@ class MainWindow(QMainWindow):
     def delete_note(self) -> None:
         self.notes.delete_selected()
 
+    def tag_note(self, perceived: str | None) -> None:
+        if not self.notes.tag_selected(perceived):
+            self.statusBar().showMessage("Select a note (or press N) to tag it", 4000)
+
     def set_smoothed(self, on: bool) -> None:
         self.timeline.set_smoothed(on)
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMainWindow
 
+from app.core.session.notes import PERCEIVED_CHOICES
+
 SEP = None
 MENUS: dict[str, list] = {
     "&File": [
@@ -39,6 +41,10 @@ MENUS: dict[str, list] = {
     "&Notes": [
         ("New note at current time", ["Ctrl+N", "N"], "new_note"),
         ("Delete selected note", ["Delete"], "delete_note"),
+        SEP,
+        *((f"Tag note: {c}", [str(k), f"Alt+{k}"], ("tag_note", c))
+          for k, c in enumerate(PERCEIVED_CHOICES, 1)),
+        ("Tag note: none", ["0", "Alt+0"], ("tag_note", None)),
     ],
     "&View": [
         ("Smoothed timeline", ["S"], "set_smoothed", "checkable"),

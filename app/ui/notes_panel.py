@@ -1,8 +1,11 @@
 """Clinician notes beside the video: a list, and an editor for the selected note.
 
 A new note (button, Ctrl+N or N) is stamped with the video time at the moment of the key press,
-which is what the clinician reacted to, then the text field takes the focus; Enter saves. The
-perceived emotion is a tag chosen from PERCEIVED_CHOICES. Each row shows what the clinician
+which is what the clinician reacted to, then the text field takes the focus; Enter saves,
+Shift+Enter starts a new line. The perceived emotion is a tag chosen from PERCEIVED_CHOICES,
+with keys as BORIS codes events: 1…5 (Alt+1…5 while typing). Notes are listed in time order
+and numbered in the order they were made, so a number never changes when a note is added
+before it. Each row shows what the clinician
 perceived next to what the model detected at that time, the contrast this app exists for.
 Clicking a note jumps the video there.
 """
@@ -12,12 +15,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
     QLabel,
-    QLineEdit,
     QListWidget,
     QListWidgetItem,
     QMessageBox,
@@ -29,6 +30,7 @@ from PySide6.QtWidgets import (
 from app.core.report.note_labels import NoteLabel
 from app.core.session.notes import PERCEIVED_CHOICES, Note
 
+from .note_editor import NoteEditor
 from .session_model import SessionModel
 from .timefmt import format_time
 
@@ -59,17 +61,14 @@ class NotesPanel(QWidget):
 
         self.when = QLabel("Select a note, or press Ctrl+N")
         self.when.setObjectName("muted")
-        self.text = QLineEdit()
-        self.text.setPlaceholderText("What did you observe?  Enter saves")
-        self.text.textEdited.connect(self._mark_dirty)
-        self.text.returnPressed.connect(self._save_and_leave)
-        self.text.editingFinished.connect(self._save)
-        QShortcut(QKeySequence(Qt.Key.Key_Escape), self.text, self._save_and_leave,
-                  context=Qt.ShortcutContext.WidgetShortcut)  # Esc: back to the video keys
+        self.text = NoteEditor()
+        self.text.sigEdited.connect(self._mark_dirty)
+        self.text.sigSubmit.connect(self._save_and_leave)  # Enter/Esc: back to the video keys
+        self.text.sigFocusLost.connect(self._save)
         self.perceived = QComboBox()
         self.perceived.addItem("perceived: —", None)
-        for choice in PERCEIVED_CHOICES:
-            self.perceived.addItem(f"perceived: {choice}", choice)
+        for key, choice in enumerate(PERCEIVED_CHOICES, 1):
+            self.perceived.addItem(f"perceived: {choice}   ({key})", choice)
         self.perceived.activated.connect(self._save)
         self.delete_button = QPushButton("Delete")
         self.delete_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
@@ -107,6 +106,15 @@ class NotesPanel(QWidget):
         self.text.setFocus(Qt.FocusReason.ShortcutFocusReason)
         return note
 
+    def tag_selected(self, perceived: str | None) -> bool:
+        """Tag the note in the editor (the one being written, or just written) with the
+        emotion the clinician perceived; False if no note is selected."""
+        if self._editing is None:
+            return False
+        self.perceived.setCurrentIndex(max(0, self.perceived.findData(perceived)))
+        self._save()
+        return True
+
     def delete_selected(self) -> None:
         note = self.model.note(self._editing) if self._editing is not None else None
         if note is not None and self.confirm_delete(note):
@@ -125,13 +133,13 @@ class NotesPanel(QWidget):
         self.list.blockSignals(True)  # a rebuild is not the user picking another note
         self.list.clear()
         current = -1
-        labels = self.model.note_labels()
-        for number, note in enumerate(self.model.notes, 1):
-            item = QListWidgetItem(self._row_text(number, note, labels[number - 1]))
+        labels, numbers = self.model.note_labels(), self.model.note_numbers()
+        for row, note in enumerate(self.model.notes):
+            item = QListWidgetItem(self._row_text(numbers[row], note, labels[row]))
             item.setData(_ID, note.id)
             item.setToolTip(note.text or "(no text)")
             self.list.addItem(item)
-            current = number - 1 if note.id == keep else current
+            current = row if note.id == keep else current
         self.list.setCurrentRow(current)
         self.list.blockSignals(False)
         if keep is None or not self._dirty:  # never overwrite what is being typed
@@ -146,9 +154,9 @@ class NotesPanel(QWidget):
 
     def _refresh_labels(self) -> None:
         if self.model.buffer.version != self._labels_version and self.list.count():
-            labels = self.model.note_labels()
+            labels, numbers = self.model.note_labels(), self.model.note_numbers()
             for row, note in enumerate(self.model.notes):
-                self.list.item(row).setText(self._row_text(row + 1, note, labels[row]))
+                self.list.item(row).setText(self._row_text(numbers[row], note, labels[row]))
             self._labels_version = self.model.buffer.version
 
     def _select(self, note_id: int | None) -> None:

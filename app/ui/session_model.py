@@ -15,7 +15,7 @@ from PySide6.QtCore import QObject, Signal
 from app.core.analysis.results import FrameResult
 from app.core.analysis.uncertainty import OFF, Threshold
 from app.core.report.note_labels import NoteLabel, label_note
-from app.core.session.notes import Note
+from app.core.session.notes import Note, note_numbers
 
 from .readers import SourceInfo
 from .timeline_buffer import TimelineBuffer
@@ -86,6 +86,11 @@ class SessionModel(QObject):
     def notes(self) -> list[Note]:
         """Notes ordered by time (a copy)."""
         return list(self._notes)
+
+    def note_numbers(self) -> list[int]:
+        """The number of each note (time order, as `notes`): the order notes were made, so a
+        note keeps its number when an earlier-timed one is added later."""
+        return note_numbers(self._notes)
 
     def note(self, note_id: int) -> Note | None:
         return next((n for n in self._notes if n.id == note_id), None)

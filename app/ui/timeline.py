@@ -159,7 +159,7 @@ class TimelineView(QWidget):
         for line in self._note_lines:
             item.removeItem(line)
         self._note_lines = []
-        for number, note in enumerate(self.model.notes, 1):
+        for number, note in zip(self.model.note_numbers(), self.model.notes, strict=True):
             tag = f"{number}" + (f" · {note.perceived}" if note.perceived else "")
             line = pg.InfiniteLine(
                 pos=note.time_s, angle=90, movable=False,

@@ -20,7 +20,7 @@ def test_pdf_and_notes_for_a_recording(tmp_path, face_clip, tiny_model, capsys):
     with open(tmp_path / "clip.notes.csv", newline="") as fh:
         rows = list(csv.DictReader(fh))
     assert [r["text"] for r in rows] == ["smiles when greeting", "looks away"]
-    assert list(rows[0]) == ["time_s", "text", "perceived", "model_label", "model_status"]
+    assert list(rows[0]) == ["time_s", "text", "perceived", "model_label", "model_status", "number"]
     assert rows[0]["perceived"] == "happy" and rows[0]["model_label"] in {
         "happy", "sad", "surprise", "neutral"}
     if shutil.which("pdftotext"):

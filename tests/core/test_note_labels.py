@@ -54,3 +54,16 @@ def test_uncertain_frames_vote_uncertain():
     assert labels(frames, 0.9) == ["happy"]  # no threshold: the weak frames read happy
     assert labels(frames, 0.9, below=0.5) == ["uncertain"]  # 6 uncertain, 4 happy
     assert labels(frames_from(["weak"] * 4 + ["sad"] * 6), 0.9, below=0.5) == ["sad"]
+
+
+def test_notes_are_numbered_in_the_order_they_were_made():
+    from app.core.report.data import ReportData
+    from app.core.session.notes import Note, note_numbers
+    from app.core.session.types import SessionMeta
+
+    notes = [Note(9.0, "b", id=2), Note(1.0, "c", id=3), Note(5.0, "a", id=1)]
+    assert note_numbers(notes) == [2, 3, 1]
+    data = ReportData(SessionMeta("", CLASSES), frames_from(["happy"] * 100), notes)
+    assert [n.text for n in data.sorted_notes] == ["c", "a", "b"]
+    assert data.note_numbers == (3, 1, 2)  # the PDF's numbers are the app's
+    assert note_numbers([Note(3.0, "x"), Note(1.0, "y")]) == [1, 2]  # from a file: its order

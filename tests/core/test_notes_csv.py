@@ -29,11 +29,11 @@ def test_export_columns_and_model_label(tmp_path):
     path = write(tmp_path / "notes.csv", notes)
     rows = list(csv.reader(path.open(encoding="utf-8")))
     assert rows == [
-        ["time_s", "text", "perceived", "model_label", "model_status"],
-        ["1.250", "smiles", "happy", "happy", "ok"],
-        ["3.000", "no face here", "", "", "no_face"],
-        ["4.500", 'says "fine", then silent', "sad", "sad", "ok"],
-        ["9.000", "after the end", "sad", "", "after_end"],
+        ["time_s", "text", "perceived", "model_label", "model_status", "number"],
+        ["1.250", "smiles", "happy", "happy", "ok", "1"],
+        ["3.000", "no face here", "", "", "no_face", "3"],
+        ["4.500", 'says "fine", then silent', "sad", "sad", "ok", "2"],
+        ["9.000", "after the end", "sad", "", "after_end", "4"],
     ]
     # our own export reads back
     assert read_notes_csv(path, CLASSES) == sorted(

@@ -63,7 +63,8 @@ def test_click_on_timeline_seeks(window, qtbot):
                      pos=viewport_pos)
     qtbot.waitUntil(lambda: abs(window.model.position - 12.0) < 0.1, timeout=5000)
     assert abs(window.timeline.playhead.value() - 12.0) < 0.1
-    assert window.video.packet.index == round(12.0 * window.model.info.fps)
+    # one pixel of a window fitted to a small screen is more than one frame
+    assert abs(window.video.packet.index - round(12.0 * window.model.info.fps)) <= 1
 
 
 def test_seek_back_reuses_cached_results(window, qtbot):

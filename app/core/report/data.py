@@ -22,7 +22,7 @@ from app.core.analysis.results import FrameResult
 from app.core.analysis.uncertainty import OFF, Threshold
 from app.core.errors import CoreError
 from app.core.report.note_labels import NoteLabel, note_labels
-from app.core.session.notes import Note
+from app.core.session.notes import Note, note_numbers
 from app.core.session.store import LoadedSession, SessionMeta
 
 
@@ -37,12 +37,14 @@ class ReportData:
     notes: Sequence[Note] = ()
     metrics: dict | None = None  # the model's metrics.json, None when unknown
     threshold: Threshold = OFF  # below it a frame is uncertain (uncertainty.py)
-    sorted_notes: tuple[Note, ...] = field(init=False)  # numbered 1.. in this order
+    sorted_notes: tuple[Note, ...] = field(init=False)  # in time order
+    note_numbers: tuple[int, ...] = field(init=False)  # each one's number (order made), as above
     note_labels: tuple[NoteLabel, ...] = field(init=False)  # the model's label of each, as above
 
     def __post_init__(self):
         notes = tuple(sorted(self.notes, key=lambda n: (n.time_s, n.id or 0)))
         object.__setattr__(self, "sorted_notes", notes)
+        object.__setattr__(self, "note_numbers", tuple(note_numbers(notes)))
         object.__setattr__(self, "note_labels", tuple(note_labels(
             self.frames, [n.time_s for n in notes], self.classes,
             uncertain_below=self.threshold.value)))

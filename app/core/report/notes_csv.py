@@ -2,12 +2,13 @@
 
 Export, one row per note in time order:
 
-    time_s,text,perceived,model_label,model_status
+    time_s,text,perceived,model_label,model_status,number
 
 `model_label` is the model's label of the note as defined in note_labels.py (the majority over
 the second up to the note: the same label the app, the PDF and kappa use), empty when there is
 none; `model_status` (an extra column, at the end) says why: `ok`, `uncertain`, `no_face`,
-`not_analysed` or `after_end`. `perceived` is empty for untagged notes.
+`not_analysed` or `after_end`; `number` is the note's number in the app and the PDF (the
+order notes were made). `perceived` is empty for untagged notes.
 
 Import (`read_notes_csv`): a header with `time_s` and `text`, optionally `perceived` (absent
 means untagged) and `model_label` (ignored: it is recomputed from the frames). Comma, semicolon
@@ -34,7 +35,7 @@ from app.core.paths import open_private
 from app.core.report.data import ExportError, ReportData
 from app.core.session.notes import PERCEIVED_CHOICES, Note
 
-COLUMNS = ("time_s", "text", "perceived", "model_label", "model_status")
+COLUMNS = ("time_s", "text", "perceived", "model_label", "model_status", "number")
 REQUIRED = ("time_s", "text")
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -60,9 +61,10 @@ def write_notes_csv(path: str | Path, data: ReportData) -> Path:
         with open_private(path, "w", newline="", encoding="utf-8") as f:
             w = csv.writer(f)
             w.writerow(COLUMNS)
-            for n, label in zip(data.sorted_notes, data.note_labels, strict=True):
+            for n, label, number in zip(data.sorted_notes, data.note_labels,
+                                        data.note_numbers, strict=True):
                 w.writerow([f"{n.time_s:.3f}", escape_formula(n.text), n.perceived or "",
-                            label.label or "", label.status])
+                            label.label or "", label.status, number])
     except OSError as exc:
         raise ExportError(f"cannot write the notes CSV {path}: {exc.strerror or exc}") from None
     return path

@@ -148,8 +148,9 @@ def _story(data: ReportData, st: dict, width: float, snapshot: Snapshot | None,
     story.append(p("Notes", st["h2"]))
     if notes:
         rows, differ = [["#", "Time", "Note", "Perceived", "Model"]], []
-        for i, (n, label) in enumerate(zip(notes, data.note_labels, strict=True), 1):
-            rows.append([str(i), fmt_time(n.time_s, tenths=True), p(_text(n.text), st["body"]),
+        for i, (n, label, number) in enumerate(
+                zip(notes, data.note_labels, data.note_numbers, strict=True), 1):
+            rows.append([str(number), fmt_time(n.time_s, tenths=True), p(_text(n.text), st["body"]),
                          n.perceived or "", label.text])
             if label.label and n.perceived in data.classes and label.label != n.perceived:
                 differ.append(("BACKGROUND", (4, i), (4, i), "#FBE3DE"))
@@ -240,7 +241,8 @@ def _snapshot(snap: Snapshot, blur: bool, st: dict, width: float) -> list:
 
 
 def _figure(data: ReportData, width: float):
-    png = timeline_png(data.frames, data.classes, data.sorted_notes, width_in=width / 72 * 1.1)
+    png = timeline_png(data.frames, data.classes, data.sorted_notes, width_in=width / 72 * 1.1,
+                       numbers=data.note_numbers)
     img = Image(io.BytesIO(png))
     img.drawHeight *= width / img.drawWidth
     img.drawWidth = width

@@ -47,8 +47,9 @@ def series(frames: Sequence[FrameResult], k: int, max_points: int = 2000):
 
 def timeline_png(frames: Sequence[FrameResult], classes: Sequence[str], notes: Sequence[Note],
                  *, width_in: float = 7.2, height_in: float = 3.1, dpi: int = 200,
-                 max_points: int = 2000) -> bytes:
-    """PNG bytes of the timeline; `notes` are numbered 1.. in the order given."""
+                 max_points: int = 2000, numbers: Sequence[int] | None = None) -> bytes:
+    """PNG bytes of the timeline; `notes` in time order, marked with `numbers` (default
+    1.. in the order given)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
     from matplotlib.patches import Patch
@@ -71,7 +72,7 @@ def timeline_png(frames: Sequence[FrameResult], classes: Sequence[str], notes: S
     ax.grid(axis="y", color="#DDDDDD", lw=0.5)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
-    _note_markers(ax, notes, end)
+    _note_markers(ax, notes, end, numbers or range(1, len(notes) + 1))
     handles, labels = ax.get_legend_handles_labels()
     handles.append(Patch(color=NO_FACE, label="no face"))
     labels.append("no face")
@@ -92,10 +93,10 @@ def timeline_png(frames: Sequence[FrameResult], classes: Sequence[str], notes: S
     return buf.getvalue()
 
 
-def _note_markers(ax, notes: Sequence[Note], end: float) -> None:
+def _note_markers(ax, notes: Sequence[Note], end: float, numbers: Sequence[int]) -> None:
     """Dashed line + circled number per note; close numbers are staggered upwards."""
     last_at_level: list[float] = []
-    for i, note in enumerate(notes, 1):
+    for i, note in zip(numbers, notes, strict=True):
         ax.axvline(note.time_s, color="#555555", lw=0.6, ls=(0, (3, 2)), zorder=0)
         level = next((lv for lv, at in enumerate(last_at_level)
                       if note.time_s - at > 0.025 * end), len(last_at_level))

@@ -6,6 +6,7 @@ so a note can be placed on the timeline and compared with the model's label arou
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 # What a clinician may tag; "other" covers anything the model does not classify.
@@ -18,3 +19,14 @@ class Note:
     text: str
     perceived: str | None = None  # one of PERCEIVED_CHOICES, or None when not tagged
     id: int | None = None  # assigned by the session store
+
+
+def note_numbers(notes: Sequence[Note]) -> list[int]:
+    """Each note's number (1..), aligned with `notes`: the order in which notes were made
+    (their ids; notes without an id, e.g. read from a CSV, in the order given), so a note
+    keeps its number when an earlier-timed one is inserted later."""
+    order = sorted(range(len(notes)), key=lambda i: (notes[i].id is None, notes[i].id or 0, i))
+    numbers = [0] * len(notes)
+    for rank, i in enumerate(order, 1):
+        numbers[i] = rank
+    return numbers
