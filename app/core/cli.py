@@ -36,10 +36,10 @@ from app.core.analysis.pipeline import analyze_source
 from app.core.analysis.providers import DEVICES
 from app.core.analysis.results import FrameResult
 from app.core.analysis.sources import STREAM_SCHEMES, list_media, open_source, quiet_native_logs
-from app.core.analysis.uncertainty import Threshold, threshold_for
+from app.core.analysis.uncertainty import UNCERTAIN, Threshold, threshold_for
 from app.core.errors import CoreError, SourceError
 from app.core.paths import make_private_dir
-from app.core.report.data import load_metrics
+from app.core.report.data import frame_label, load_metrics
 from app.core.report.exports import export_report
 from app.core.report.frames_csv import FramesCsvWriter
 from app.core.report.notes_csv import read_notes_csv
@@ -171,14 +171,14 @@ def _jobs(spec: str, csv: Path | None) -> list[Job]:
 
 
 def _summary(name: str, csv: Path, results: list[FrameResult], seconds: float,
-             analyzer: Analyzer) -> str:
+             analyzer: Analyzer, below: float = 0.0) -> str:
     n = len(results)
     with_face = sum(1 for r in results if r.has_face)
-    labels = Counter(r.label for r in results if r.label)
+    labels = Counter(frame_label(r, below) for r in results if r.label)
     labelled = sum(labels.values())
     share = ", ".join(
         f"{c} {100 * labels[c] / labelled:.1f} %" if labelled else f"{c} -"
-        for c in analyzer.classes
+        for c in (*analyzer.classes, UNCERTAIN) if c != UNCERTAIN or below > 0
     )
     fps = n / seconds if seconds > 0 else 0.0
     return "\n".join([
@@ -213,7 +213,7 @@ def _run(job: Job, analyzer: Analyzer, max_frames: int | None, notes: list[Note]
             seconds = time.perf_counter() - start
     finally:
         src.close()
-    print(_summary(src.name, job.csv, results, seconds, analyzer), flush=True)
+    print(_summary(src.name, job.csv, results, seconds, analyzer, threshold.value), flush=True)
     if job.pdf is not None or notes:
         base = job.csv.name.removesuffix(".csv").removesuffix(".frames")
         notes_csv = job.csv.with_name(f"{base}.notes.csv")

@@ -71,6 +71,7 @@ class MainWindow(QMainWindow):
         self._pending_details: SessionDetails | None = None
         self._pending_spec = None
         self.video = VideoView()
+        self.video.uncertain_below = self.model.threshold.value
         self.transport = TransportBar()
         self.notes = NotesPanel(self.model)
         self.timeline = TimelineView(self.model)

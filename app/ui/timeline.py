@@ -72,6 +72,17 @@ class TimelineView(QWidget):
         vb.setYRange(-0.03, 1.12, padding=0)  # the band above 100% holds the note labels
         vb.setLimits(xMin=-1.0, yMin=-0.05, yMax=1.15)
         vb.sigRangeChangedManually.connect(self._stop_following)
+        self.uncertain_line = None
+        if model.threshold.value > 0:  # below it the top class is not to be trusted
+            self.uncertain_line = pg.InfiniteLine(
+                pos=model.threshold.value, angle=0, movable=False,
+                pen=pg.mkPen(theme.UNCERTAIN, width=1, style=Qt.PenStyle.DotLine),
+                label=f"uncertain below {model.threshold.value:.0%}",
+                labelOpts={"position": 0.02, "color": theme.MUTED, "anchors": [(0, 1), (0, 1)]})
+            item.addItem(self.uncertain_line, ignoreBounds=True)
+            self.uncertain_line.setToolTip(
+                f"A frame whose highest probability is below this line is uncertain "
+                f"({model.threshold.source})")
         self.playhead = pg.InfiniteLine(angle=90, movable=False,
                                         pen=pg.mkPen(theme.PLAYHEAD, width=2))
         self.playhead.setZValue(20)

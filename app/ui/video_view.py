@@ -27,6 +27,7 @@ class VideoView(QWidget):
         self._packet: FramePacket | None = None
         self._message = "Opening source…"
         self.caption = ""  # a label over the picture, e.g. that this is the demo clip
+        self.uncertain_below = 0.0  # a face whose top probability is lower reads "uncertain"
 
     @property
     def packet(self) -> FramePacket | None:
@@ -101,12 +102,24 @@ class VideoView(QWidget):
         p.setPen(pen)
         p.setBrush(Qt.BrushStyle.NoBrush)
         p.drawRoundedRect(rect, 4, 4)
-        who = "Patient" if face.is_patient else f"Face {face.track_id}"
         if not face.detected:  # held over a detector miss: not classified, no emotion shown
+            who = "Patient" if face.is_patient else f"Face {face.track_id}"
             self._tag(p, rect, f"{who} · not detected", colour, False)
             return
+        if self.is_uncertain(face) and face.is_patient:
+            colour = QColor(theme.UNCERTAIN)
+        self._tag(p, rect, self.face_text(face), colour, face.is_patient)
+
+    def is_uncertain(self, face) -> bool:
+        return bool(face.probs) and max(face.probs) < self.uncertain_below
+
+    def face_text(self, face) -> str:
+        """The tag over a face: who, and the label (or, not confident, "uncertain")."""
         conf = max(face.probs) if face.probs else 0.0
-        self._tag(p, rect, f"{who} · {face.label} {conf:.0%}", colour, face.is_patient)
+        who = "Patient" if face.is_patient else f"Face {face.track_id}"
+        if self.is_uncertain(face):  # say so, keep the best guess in brackets
+            return f"{who} · uncertain ({face.label} {conf:.0%})"
+        return f"{who} · {face.label} {conf:.0%}"
 
     def _tag(self, p: QPainter, box: QRectF, text: str, colour: QColor, strong: bool) -> None:
         font = QFont(self.font())

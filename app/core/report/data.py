@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from app.core.analysis.results import FrameResult
-from app.core.analysis.uncertainty import OFF, Threshold
+from app.core.analysis.uncertainty import OFF, UNCERTAIN, Threshold
 from app.core.errors import CoreError
 from app.core.report.note_labels import NoteLabel, note_labels
 from app.core.session.notes import Note, note_numbers
@@ -106,13 +106,24 @@ def face_fraction(frames: Sequence[FrameResult]) -> float:
     return sum(r.label is not None for r in frames) / len(frames) if frames else 0.0
 
 
+def frame_label(r: FrameResult, below: float = 0.0) -> str | None:
+    """The patient's label as shown and exported: None without the face, `uncertain` when
+    the top probability is below the threshold."""
+    if r.probs is None or r.label is None:
+        return None
+    return UNCERTAIN if max(r.probs) < below else r.label
+
+
 def emotion_summary(frames: Sequence[FrameResult], classes: Sequence[str], *,
-                    min_bins: int = 3, top: int = 3) -> list[EmotionShare]:
-    counts = Counter(r.label for r in frames if r.label is not None)
+                    min_bins: int = 3, top: int = 3, below: float = 0.0) -> list[EmotionShare]:
+    """Per class (and `uncertain` when a threshold is set), the share of the frames with the
+    patient's face and where it dominated."""
+    labels = [frame_label(r, below) for r in frames]
+    counts = Counter(lab for lab in labels if lab is not None)
     total = sum(counts.values())
-    runs = dominant_runs(frames, min_bins=min_bins)
+    runs = dominant_runs(frames, min_bins=min_bins, labels=labels)
     out = []
-    for c in classes:
+    for c in (*classes, UNCERTAIN) if below > 0 else classes:
         mine = sorted((r for r in runs if r[0] == c), key=lambda r: r[2] - r[1], reverse=True)
         stretches = tuple(sorted((start, end) for _, start, end in mine[:top]))
         out.append(EmotionShare(c, counts[c], counts[c] / total if total else None, stretches))
@@ -124,23 +135,26 @@ def bin_seconds(frames: Sequence[FrameResult], max_bins: int = 600) -> float:
     return max(1.0, (frames[-1].time_s - frames[0].time_s) / max_bins) if frames else 1.0
 
 
-def dominant_runs(frames: Sequence[FrameResult], *, min_bins: int = 3,
-                  max_bins: int = 600) -> list[tuple[str, float, float]]:
-    """(label, start_s, end_s) of every run of >= min_bins bins with one majority label."""
+def dominant_runs(frames: Sequence[FrameResult], *, min_bins: int = 3, max_bins: int = 600,
+                  labels: Sequence[str | None] | None = None) -> list[tuple[str, float, float]]:
+    """(label, start_s, end_s) of every run of >= min_bins bins with one majority label
+    (`labels`: one per frame, default the frames' own)."""
     if not frames:
         return []
     t0, t1 = frames[0].time_s, frames[-1].time_s
     bin_s = bin_seconds(frames, max_bins)
     n_bins = int((t1 - t0) // bin_s) + 1
     votes: list[Counter[str]] = [Counter() for _ in range(n_bins)]
-    for r in frames:
-        if r.label is not None:
-            votes[int((r.time_s - t0) // bin_s)][r.label] += 1
-    labels = [v.most_common(1)[0][0] if v else None for v in votes]
+    if labels is None:
+        labels = [r.label for r in frames]
+    for r, label in zip(frames, labels, strict=True):
+        if label is not None:
+            votes[int((r.time_s - t0) // bin_s)][label] += 1
+    major = [v.most_common(1)[0][0] if v else None for v in votes]
     runs, start = [], 0
     for i in range(1, n_bins + 1):
-        if i == n_bins or labels[i] != labels[start]:
-            if labels[start] is not None and i - start >= min_bins:
-                runs.append((labels[start], t0 + start * bin_s, min(t1, t0 + i * bin_s)))
+        if i == n_bins or major[i] != major[start]:
+            if major[start] is not None and i - start >= min_bins:
+                runs.append((major[start], t0 + start * bin_s, min(t1, t0 + i * bin_s)))
             start = i
     return runs

@@ -41,6 +41,7 @@ from app.core.report.data import (
     face_fraction,
     fmt_time,
 )
+from app.core.report.palette import UNCERTAIN_COLOUR
 from app.core.report.style import MUTED, make_table, styles
 from app.core.report.timeline_figure import class_color, timeline_png
 
@@ -128,20 +129,23 @@ def _story(data: ReportData, st: dict, width: float, snapshot: Snapshot | None,
                         header=False))
 
     story += [p("Emotion timeline", st["h2"]), _figure(data, width)]
+    unsure = (f" (light grey: uncertain, top probability below {data.threshold.value:.0%})"
+              if data.threshold.value > 0 else "")
     story.append(p("Lines: the model's probability of each emotion for the patient's face "
-                   "(gaps: face not seen). Strip: the most probable emotion. Numbered markers: "
-                   "the notes below.", st["caption"]))
+                   f"(gaps: face not seen). Strip: the most probable emotion{unsure}. Numbered "
+                   "markers: the notes below.", st["caption"]))
 
     story.append(p("Time in each emotion", st["h2"]))
     rows = [["Emotion", "Share of face time", "Where it dominated (longest stretches)"]]
     bin_s = bin_seconds(data.frames)
-    for e in emotion_summary(data.frames, data.classes):
+    for e in emotion_summary(data.frames, data.classes, below=data.threshold.value):
         where = ", ".join(f"{fmt_time(a)}&ndash;{fmt_time(b)}" for a, b in e.stretches)
         rows.append([p(_swatch(e.label, data.classes), st["body"]),
                      "–" if e.share is None else f"{e.share:.1%}",
                      p(where or f"no stretch of {3 * bin_s:.0f} s or more", st["body"])])
     story += [make_table(rows, [34 * mm, 34 * mm, width - 68 * mm]),
-              p("Share of the frames showing the patient's face. Stretches: at least three "
+              p("Share of the frames showing the patient's face (uncertain frames apart, when the "
+                "model's calibration gives a threshold). Stretches: at least three "
                 f"consecutive {bin_s:.0f}-second bins in which the emotion was the most frequent "
                 "label.", st["caption"])]
 
@@ -242,7 +246,7 @@ def _snapshot(snap: Snapshot, blur: bool, st: dict, width: float) -> list:
 
 def _figure(data: ReportData, width: float):
     png = timeline_png(data.frames, data.classes, data.sorted_notes, width_in=width / 72 * 1.1,
-                       numbers=data.note_numbers)
+                       numbers=data.note_numbers, below=data.threshold.value)
     img = Image(io.BytesIO(png))
     img.drawHeight *= width / img.drawWidth
     img.drawWidth = width
@@ -255,7 +259,8 @@ def _threshold(data: ReportData) -> str:
 
 
 def _swatch(label: str, classes: Sequence[str]) -> str:
-    color = class_color(label, list(classes).index(label))
+    color = UNCERTAIN_COLOUR if label not in classes else \
+        class_color(label, list(classes).index(label))
     return f'<font color="{color}">&#9632;</font> {escape(label)}'
 
 

@@ -16,7 +16,7 @@ import numpy as np
 
 from app.core.analysis.results import FrameResult
 from app.core.report.data import fmt_time
-from app.core.report.palette import NO_FACE_COLOUR, class_colour
+from app.core.report.palette import NO_FACE_COLOUR, UNCERTAIN_COLOUR, class_colour
 from app.core.session.notes import Note
 
 NO_FACE = NO_FACE_COLOUR
@@ -47,7 +47,8 @@ def series(frames: Sequence[FrameResult], k: int, max_points: int = 2000):
 
 def timeline_png(frames: Sequence[FrameResult], classes: Sequence[str], notes: Sequence[Note],
                  *, width_in: float = 7.2, height_in: float = 3.1, dpi: int = 200,
-                 max_points: int = 2000, numbers: Sequence[int] | None = None) -> bytes:
+                 max_points: int = 2000, numbers: Sequence[int] | None = None,
+                 below: float = 0.0) -> bytes:
     """PNG bytes of the timeline; `notes` in time order, marked with `numbers` (default
     1.. in the order given)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -74,10 +75,13 @@ def timeline_png(frames: Sequence[FrameResult], classes: Sequence[str], notes: S
         ax.spines[side].set_visible(False)
     _note_markers(ax, notes, end, numbers or range(1, len(notes) + 1))
     handles, labels = ax.get_legend_handles_labels()
+    if below > 0:
+        handles.append(Patch(color=UNCERTAIN_COLOUR, label="uncertain"))
+        labels.append("uncertain")
     handles.append(Patch(color=NO_FACE, label="no face"))
     labels.append("no face")
 
-    _label_strip(strip, t, p, classes, end)
+    _label_strip(strip, t, p, classes, end, below)
     strip.xaxis.set_major_locator(MaxNLocator(nbins=10, steps=[1, 2, 3, 5, 6, 10]))
     strip.xaxis.set_major_formatter(FuncFormatter(lambda x, _: fmt_time(x)))
     strip.tick_params(labelsize=7)
@@ -111,13 +115,16 @@ def _note_markers(ax, notes: Sequence[Note], end: float, numbers: Sequence[int])
                           "lw": 0.5})
 
 
-def _label_strip(ax, t: np.ndarray, p: np.ndarray, classes: Sequence[str], end: float) -> None:
+def _label_strip(ax, t: np.ndarray, p: np.ndarray, classes: Sequence[str], end: float,
+                 below: float = 0.0) -> None:
     ax.set_ylim(0, 1)
     ax.axvspan(0, end, color=NO_FACE, lw=0)
     if len(t) == 0:
         return
     face = ~np.isnan(p[:, 0])
-    idx = np.where(face, np.argmax(np.nan_to_num(p, nan=-1.0), axis=1), -1)
+    filled = np.nan_to_num(p, nan=-1.0)
+    idx = np.where(face, np.argmax(filled, axis=1), -1)
+    idx = np.where(face & (filled.max(axis=1) < below), -2, idx)  # uncertain
     # each sample covers up to the next one (the last: one median step)
     step = float(np.median(np.diff(t))) if len(t) > 1 else 1.0
     right = np.append(t[1:], t[-1] + step)
@@ -125,3 +132,5 @@ def _label_strip(ax, t: np.ndarray, p: np.ndarray, classes: Sequence[str], end: 
     for s, e in zip(np.r_[0, change], np.r_[change, len(idx)], strict=True):
         if idx[s] >= 0:
             ax.axvspan(t[s], right[e - 1], color=class_color(classes[idx[s]], int(idx[s])), lw=0)
+        elif idx[s] == -2:
+            ax.axvspan(t[s], right[e - 1], color=UNCERTAIN_COLOUR, lw=0)

@@ -1,0 +1,97 @@
+"""The shipped model's reliability on faces it never trained on: the uncertainty threshold.
+
+    python benchmarks/calibration.py [fer2013.csv.gz] [--model M] [--write]
+
+Runs the model on FER-2013 *PublicTest* (fer-train fits on Training and only reports this
+split; the copy in ../shared has no PrivateTest), restricted to the model's classes, and
+prints a reliability table over the top probability (15 equal-width bins: faces, accuracy,
+mean confidence), the expected calibration error and the threshold that
+app/core/analysis/uncertainty.py derives from it (the lowest top probability from which every
+bin with >= 20 faces is right >= 2/3 of the time).
+`--write` stores the table as `calibration.json` beside the model, tied to the model file by
+its SHA-256, so a retrained model never inherits it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import gzip
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+FER_NAMES = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
+DEFAULT_CSV = ROOT.parent / "shared" / "data" / "fer2013" / "fer2013.csv.gz"
+BINS = 15
+
+
+def load(path: Path, classes: tuple[str, ...], usage: str = "PublicTest"):
+    opener = gzip.open if path.suffix == ".gz" else open
+    images, labels = [], []
+    with opener(path, "rt", newline="") as f:
+        for row in csv.DictReader(f):
+            name = FER_NAMES[int(row["emotion"])]
+            if row["Usage"] == usage and name in classes:
+                images.append(np.array(row["pixels"].split(), np.float32).reshape(48, 48, 1))
+                labels.append(classes.index(name))
+    return np.stack(images), np.array(labels)
+
+
+def reliability(labels: np.ndarray, probs: np.ndarray, bins: int = BINS):
+    conf, hit = probs.max(1), probs.argmax(1) == labels
+    edges = np.linspace(0, 1, bins + 1)
+    which = np.clip(np.digitize(conf, edges[1:-1]), 0, bins - 1)
+    rows, ece = [], 0.0
+    for b in range(bins):
+        m = which == b
+        if m.any():
+            rows.append({"lo": round(float(edges[b]), 4), "hi": round(float(edges[b + 1]), 4),
+                         "n": int(m.sum()), "accuracy": float(hit[m].mean()),
+                         "confidence": float(conf[m].mean())})
+            ece += m.mean() * abs(hit[m].mean() - conf[m].mean())
+    return rows, float(ece)
+
+
+def main() -> int:
+    from app.core.analysis.classifier import EmotionClassifier
+    from app.core.analysis.uncertainty import LEVEL, from_table, model_sha256
+
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("csv", nargs="?", type=Path, default=DEFAULT_CSV)
+    p.add_argument("--model", type=Path, default=None)
+    p.add_argument("--write", action="store_true", help="write calibration.json beside the model")
+    args = p.parse_args()
+    clf = EmotionClassifier(args.model, device="cpu")
+    images, labels = load(args.csv, tuple(clf.classes))
+    probs = np.concatenate([clf.predict(images[i:i + 256]) for i in range(0, len(images), 256)])
+    rows, ece = reliability(labels, probs)
+    threshold = from_table(rows)
+    print(f"model {clf.path.name}, FER-2013 PublicTest, {len(labels)} faces "
+          f"({', '.join(clf.classes)}): accuracy {np.mean(probs.argmax(1) == labels):.1%}, "
+          f"ECE {ece:.3f}")
+    print(f"{'top probability':>16} {'faces':>6} {'accuracy':>9} {'confidence':>11}")
+    for r in rows:
+        print(f"{r['lo']:7.2f} – {r['hi']:.2f} {r['n']:6d} {r['accuracy']:9.1%} "
+              f"{r['confidence']:11.1%}")
+    below, hit = probs.max(1) < threshold, probs.argmax(1) == labels
+    print(f"threshold {threshold:.2f} (right >= {LEVEL:.0%} from there on): "
+          f"{below.mean():.1%} of faces uncertain, accuracy {np.mean(hit[below]):.1%} below "
+          f"vs {np.mean(hit[~below]):.1%} above")
+    if args.write:
+        out = clf.path.parent / "calibration.json"
+        out.write_text(json.dumps({"model_file": clf.path.name,
+                                   "model_sha256": model_sha256(clf.path),
+                                   "split": "FER-2013 PublicTest", "n": int(len(labels)),
+                                   "ece": ece, "reliability": rows}, indent=1) + "\n")
+        print(f"wrote {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
