@@ -2,6 +2,7 @@
 
     fer-analyze INPUT [--csv OUT] [--model M] [--device auto|cpu|gpu] [--smooth S]
                       [--detector combined|blazeface|haar] [--pdf OUT] [--notes NOTES.csv]
+                      [--baseline START:END]
 
 INPUT is a video or image file, a folder (each video/image directly in it), a camera index
 (`0`) or a stream URL (rtsp://, http(s)://). The CSV goes to `--csv`, by default beside the
@@ -10,7 +11,9 @@ input as `<file name>.frames.csv` (e.g. `interview.mp4.frames.csv`; the full nam
 cameras and streams default to `camera-<i>.frames.csv` / `stream.frames.csv` in the current
 folder. `--pdf` adds the session report (for a folder: a folder of `<file name>.report.pdf`);
 `--notes` reads notes made elsewhere (`time_s,text,perceived`) for the report and writes them
-back with the model's label as `<file name>.notes.csv` beside the frames CSV.
+back with the model's label as `<file name>.notes.csv` beside the frames CSV. `--baseline
+START:END` takes that stretch as the patient's resting face (analysis/baseline.py): labels, CSV
+and PDF then use the re-weighted probabilities, the raw ones kept in `raw_p_*` columns.
 
 Every failure is one line `fer-analyze: error: ...` on stderr and a non-zero exit, with
 the rows analysed so far kept in the CSV.
@@ -31,6 +34,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from app.core.analysis.analyzer import Analyzer
+from app.core.analysis.baseline import parse_stretch
 from app.core.analysis.detector import DEFAULT_DETECTOR, DETECTORS
 from app.core.analysis.pipeline import analyze_source
 from app.core.analysis.providers import DEVICES
@@ -40,6 +44,7 @@ from app.core.analysis.uncertainty import UNCERTAIN, Threshold, threshold_for
 from app.core.errors import CoreError, SourceError
 from app.core.paths import make_private_dir
 from app.core.report.data import frame_label, load_metrics
+from app.core.report.baseline_stream import BaselineStream
 from app.core.report.exports import export_report
 from app.core.report.frames_csv import FramesCsvWriter
 from app.core.report.notes_csv import read_notes_csv
@@ -71,6 +76,9 @@ def _parser() -> argparse.ArgumentParser:
                    help="also write the PDF session report (a folder when INPUT is a folder)")
     p.add_argument("--notes", type=Path, metavar="NOTES.csv",
                    help="clinician notes made elsewhere (time_s,text,perceived) for the report")
+    p.add_argument("--baseline", type=_stretch, metavar="START:END",
+                   help="the patient's resting face, in seconds (e.g. 0:20): probabilities are "
+                        "re-weighted so it reads neutral; the raw ones stay in raw_p_* columns")
     p.add_argument("--uncertain-below", type=_probability, metavar="P",
                    help="top probability below which a frame is uncertain "
                         "(default: from the model's calibration)")
@@ -91,6 +99,13 @@ def _seconds(text: str) -> float:
     if not math.isfinite(value) or value < 0:
         raise argparse.ArgumentTypeError(f"must be a number of seconds >= 0, not {text!r}")
     return value
+
+
+def _stretch(text: str) -> tuple[float, float]:
+    try:
+        return parse_stretch(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _probability(text: str) -> float:
@@ -192,20 +207,23 @@ def _summary(name: str, csv: Path, results: list[FrameResult], seconds: float,
 
 
 def _run(job: Job, analyzer: Analyzer, max_frames: int | None, notes: list[Note],
-         threshold: Threshold) -> None:
+         threshold: Threshold, span: tuple[float, float] | None = None) -> None:
     src = open_source(job.spec)
     results: list[FrameResult] = []  # frozen tuples: ~50 MB an hour, for summary and report
     try:
-        with FramesCsvWriter(job.csv, analyzer.classes, threshold=threshold) as writer, tqdm(
+        with FramesCsvWriter(job.csv, analyzer.classes, threshold=threshold,
+                             raw=span is not None) as writer, tqdm(
             total=src.frame_count if src.kind == "file" else None, unit="frame",
             desc=src.name, file=sys.stderr, disable=None, leave=False,
         ) as bar:
             start = time.perf_counter()
+            out = writer if span is None else BaselineStream(writer, analyzer.classes, *span)
             try:
                 for r in analyze_source(src, analyzer, max_frames=max_frames):
-                    writer.write(r)
+                    out.write(r)
                     results.append(r)
                     bar.update()
+                baseline = out.finish() if span is not None else None
             except CoreError as exc:
                 raise CoreError(f"{exc} ({writer.rows} rows kept in {job.csv})") from None
             except KeyboardInterrupt:
@@ -213,13 +231,17 @@ def _run(job: Job, analyzer: Analyzer, max_frames: int | None, notes: list[Note]
             seconds = time.perf_counter() - start
     finally:
         src.close()
-    print(_summary(src.name, job.csv, results, seconds, analyzer, threshold.value), flush=True)
+    shown = baseline.apply(results, analyzer.classes) if baseline else results
+    print(_summary(src.name, job.csv, shown, seconds, analyzer, threshold.value), flush=True)
+    if baseline is not None:
+        print(f"  baseline    {baseline.describe(analyzer.classes)}", flush=True)
     if job.pdf is not None or notes:
         base = job.csv.name.removesuffix(".csv").removesuffix(".frames")
         notes_csv = job.csv.with_name(f"{base}.notes.csv")
         written = export_report(
             results, analyzer.classes, notes,
-            SessionMeta.from_analyzer(analyzer, patient_code="", source=src.name),
+            replace(SessionMeta.from_analyzer(analyzer, patient_code="", source=src.name),
+                    baseline=baseline),
             pdf_path=job.pdf, notes_csv_path=notes_csv if notes else None,
             metrics=load_metrics(analyzer.classifier.path), threshold=threshold,
         )
@@ -253,7 +275,7 @@ def main(argv: list[str] | None = None) -> int:
     failed = 0
     for job in jobs:
         try:
-            _run(job, analyzer, args.max_frames, notes, threshold)
+            _run(job, analyzer, args.max_frames, notes, threshold, args.baseline)
         except CoreError as exc:
             _error(exc)
             failed += 1

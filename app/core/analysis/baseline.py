@@ -99,10 +99,22 @@ class Baseline:
 def baseline_from(frames: Sequence[FrameResult], classes: Sequence[str], start_s: float,
                   end_s: float) -> Baseline:
     """The baseline of the patient's face between start_s and end_s (raw probabilities)."""
+    rows = [r.probs for r in frames if r.probs is not None and start_s <= r.time_s <= end_s]
+    return baseline_from_rows(rows, classes, start_s, end_s)
+
+
+def baseline_from_arrays(times: np.ndarray, probs: np.ndarray, classes: Sequence[str],
+                         start_s: float, end_s: float) -> Baseline:
+    """The same from arrays (times [n], probs [n, k] with NaN rows where no face)."""
+    keep = (times >= start_s) & (times <= end_s) & ~np.isnan(probs[:, 0])
+    return baseline_from_rows(list(probs[keep]), classes, start_s, end_s)
+
+
+def baseline_from_rows(rows, classes: Sequence[str], start_s: float,
+                       end_s: float) -> Baseline:
     if not end_s > start_s >= 0:
         raise BaselineError(f"baseline stretch {start_s:g}–{end_s:g} s: the end must come "
                             "after the start, both >= 0")
-    rows = [r.probs for r in frames if r.probs is not None and start_s <= r.time_s <= end_s]
     if len(rows) < MIN_FRAMES:
         raise BaselineError(f"baseline stretch {start_s:g}–{end_s:g} s has {len(rows)} frames "
                             f"with the patient's face; at least {MIN_FRAMES} are needed")

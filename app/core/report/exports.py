@@ -60,15 +60,20 @@ def export_report(
     `meta` defaults to an anonymous session (no patient code); its classes are set to
     `classes`. `metrics`: the model's metrics.json (`report_data.load_metrics(model_path)`);
     `threshold`: the model's uncertainty threshold (`uncertainty.threshold_for`). Notes get the
-    one model label of note_labels.py in the notes CSV and the PDF alike.
+    one model label of note_labels.py in the notes CSV and the PDF alike. `meta.baseline`
+    (baseline.py): labels, CSVs and PDF use the corrected probabilities, raw kept in the CSV.
     """
     classes = tuple(classes)
     meta = replace(meta, classes=classes) if meta else SessionMeta("", classes)
-    frames = list(results)
+    raw = list(results)
+    # With a baseline, everything reads the corrected probabilities; the raw ones stay in
+    # the frames CSV's extra columns.
+    frames = meta.baseline.apply(raw, classes) if meta.baseline else raw
     data = ReportData(meta, frames, notes, metrics, threshold)
     written = []
     if frames_csv_path is not None:
-        written.append(write_frames_csv(frames_csv_path, frames, classes, threshold))
+        written.append(write_frames_csv(frames_csv_path, frames, classes, threshold,
+                                        raw if meta.baseline else None))
     if notes_csv_path is not None:
         written.append(write_notes_csv(notes_csv_path, data))
     if pdf_path is not None:

@@ -121,7 +121,8 @@ def _story(data: ReportData, st: dict, width: float, snapshot: Snapshot | None,
              ("Duration", fmt_time(data.duration_s)),
              ("Frames", f"{len(data.frames):,}{faces}"),
              ("Inference", device_label(m.provider) or "not recorded"),
-             ("Model", model), ("Uncertain below", _threshold(data))]
+             ("Model", model), ("Uncertain below", _threshold(data)),
+             ("Baseline", _baseline(data)), ("Notes", str(len(data.notes)))]
     rows = [[p(f"<b>{a}</b>", st["small"]), p(escape(b), st["body"]),
              p(f"<b>{c}</b>", st["small"]), p(escape(d), st["body"])]
             for (a, b), (c, d) in zip(facts[::2], facts[1::2], strict=True)]
@@ -251,6 +252,15 @@ def _figure(data: ReportData, width: float):
     img.drawHeight *= width / img.drawWidth
     img.drawWidth = width
     return img
+
+
+def _baseline(data: ReportData) -> str:
+    b = data.meta.baseline
+    if b is None:
+        return "not used (the model's own probabilities)"
+    return (f"used: this patient's resting face {fmt_time(b.start_s, True)}–"
+            f"{fmt_time(b.end_s, True)} ({b.frames} frames) reads neutral; all figures use "
+            "the corrected probabilities")
 
 
 def _threshold(data: ReportData) -> str:
