@@ -43,8 +43,8 @@ from app.core.analysis.sources import STREAM_SCHEMES, list_media, open_source, q
 from app.core.analysis.uncertainty import UNCERTAIN, Threshold, threshold_for
 from app.core.errors import CoreError, SourceError
 from app.core.paths import make_private_dir
-from app.core.report.data import frame_label, load_metrics
 from app.core.report.baseline_stream import BaselineStream
+from app.core.report.data import frame_label, load_metrics
 from app.core.report.exports import export_report
 from app.core.report.frames_csv import FramesCsvWriter
 from app.core.report.notes_csv import read_notes_csv
@@ -186,10 +186,12 @@ def _jobs(spec: str, csv: Path | None) -> list[Job]:
 
 
 def _summary(name: str, csv: Path, results: list[FrameResult], seconds: float,
-             analyzer: Analyzer, below: float = 0.0) -> str:
+             analyzer: Analyzer, below: float = 0.0,
+             raw: list[FrameResult] | None = None) -> str:
     n = len(results)
     with_face = sum(1 for r in results if r.has_face)
-    labels = Counter(frame_label(r, below) for r in results if r.label)
+    labels = Counter(frame_label(r, below, raw[i] if raw else None)
+                     for i, r in enumerate(results) if r.label)
     labelled = sum(labels.values())
     share = ", ".join(
         f"{c} {100 * labels[c] / labelled:.1f} %" if labelled else f"{c} -"
@@ -232,7 +234,8 @@ def _run(job: Job, analyzer: Analyzer, max_frames: int | None, notes: list[Note]
     finally:
         src.close()
     shown = baseline.apply(results, analyzer.classes) if baseline else results
-    print(_summary(src.name, job.csv, shown, seconds, analyzer, threshold.value), flush=True)
+    print(_summary(src.name, job.csv, shown, seconds, analyzer, threshold.value,
+                   results if baseline else None), flush=True)
     if baseline is not None:
         print(f"  baseline    {baseline.describe(analyzer.classes)}", flush=True)
     if job.pdf is not None or notes:

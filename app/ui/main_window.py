@@ -25,6 +25,7 @@ from app.core.session.store import SessionStore
 
 from . import settings, window_state
 from .background import run_in_background
+from .baseline_dialog import REMOVE, ask_baseline
 from .compat import guard_singleton_refcounts
 from .exporting import ask_path
 from .finished_bar import FinishedBar
@@ -67,11 +68,13 @@ class MainWindow(QMainWindow):
             store, self.model, analyzer, SessionDetails(patient_code, clinician, title), self)
         self.demo = demo  # no session is recorded while the demo clip plays
         self.ask_details = lambda previous, source: ask_session_details(self, previous, source)
+        self.ask_baseline = ask_baseline  # tests replace the dialogs
         self._spec = reopenable(source)  # what the current worker opened ("New session")
         self._pending_details: SessionDetails | None = None
         self._pending_spec = None
         self.video = VideoView()
         self.video.uncertain_below = self.model.threshold.value
+        self.video.classes = analyzer.classes
         self.transport = TransportBar()
         self.notes = NotesPanel(self.model)
         self.timeline = TimelineView(self.model)
@@ -160,6 +163,12 @@ class MainWindow(QMainWindow):
     def set_smoothed(self, on: bool) -> None:
         self.timeline.set_smoothed(on)
 
+    def set_baseline(self) -> None:
+        choice = self.ask_baseline(self, self.model)
+        if choice is not None:
+            self.sessions.set_baseline(None if choice == REMOVE else choice)
+            self.video.baseline = self.model.baseline
+
     # -- sessions: store side in SessionController, the window decides what to show --------
     def open_sessions_dialog(self) -> None:
         if self.sessions.store is None:
@@ -235,6 +244,8 @@ class MainWindow(QMainWindow):
         if reopened is not None:
             self.model.adopt_buffer(reopened.buffer)
             self.model.load_notes(loaded.notes)
+            self.model.set_baseline(loaded.meta.baseline)
+        self.video.baseline = self.model.baseline
         self.sessions.begin(info, loaded, record=not self.demo or loaded is not None)
         if loaded is not None:
             self.demo = False

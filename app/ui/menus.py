@@ -48,6 +48,7 @@ MENUS: dict[str, list] = {
     ],
     "&View": [
         ("Smoothed timeline", ["S"], "set_smoothed", "checkable"),
+        ("Baseline (resting face)…", ["Ctrl+B"], "set_baseline"),
     ],
     "&Help": [
         ("Keyboard shortcuts…", ["F1"], "show_help"),

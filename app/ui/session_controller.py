@@ -136,6 +136,15 @@ class SessionController(QObject):
             self.recording.deleteLater()
             self.recording = None
 
+    def set_baseline(self, baseline) -> None:
+        """Keep the patient's baseline (or None: remove it) with the session being recorded."""
+        self.model.set_baseline(baseline)
+        if self.recording is not None:
+            try:
+                self.store.set_baseline(self.recording.session_id, baseline)
+            except CoreError as exc:
+                self.sigError.emit(f"Baseline not saved: {exc}")
+
     def set_patient_code(self, code: str) -> None:
         self.details = replace(self.details, patient_code=code)
         if self.recording is not None:

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import dataclasses
 
+import numpy as np
 from PySide6.QtCore import QObject, Signal
 
+from app.core.analysis.baseline import Baseline
 from app.core.analysis.results import FrameResult
 from app.core.analysis.uncertainty import OFF, Threshold
 from app.core.report.note_labels import NoteLabel, label_note
@@ -29,6 +31,7 @@ class SessionModel(QObject):
     sigNoteUpdated = Signal(object)  # Note (same id, new text/perceived)
     sigNoteRemoved = Signal(object)  # Note
     sigNotesChanged = Signal()  # after any of the three above: lists and markers redraw
+    sigBaselineChanged = Signal()  # the patient's resting-face baseline was set or removed
 
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
@@ -38,6 +41,7 @@ class SessionModel(QObject):
         self.buffer = TimelineBuffer(0)
         self.position = 0.0
         self.threshold: Threshold = OFF  # the model's uncertainty threshold (set by the window)
+        self.baseline: Baseline | None = None  # when set, labels use corrected probabilities
         self._notes: list[Note] = []
         self._next_note_id = 1
 
@@ -49,6 +53,7 @@ class SessionModel(QObject):
         self.buffer = TimelineBuffer(len(self.classes), info.fps, capacity)
         self.position = 0.0
         self._notes.clear()
+        self.baseline = None
         self.sigReset.emit()
         self.sigNotesChanged.emit()
 
@@ -66,6 +71,11 @@ class SessionModel(QObject):
             self.position = time_s
             self.sigPositionChanged.emit(time_s)
 
+    def set_baseline(self, baseline: Baseline | None) -> None:
+        self.baseline = baseline
+        self.sigBaselineChanged.emit()
+        self.sigNotesChanged.emit()  # the notes' model labels follow
+
     def duration(self) -> float:
         """Known length of the source, or how far the session got (live)."""
         known = self.info.duration_s if self.info else None
@@ -77,8 +87,10 @@ class SessionModel(QObject):
         notes = self.notes if notes is None else notes
         if not notes:
             return []
-        times, probs = self.buffer.analysed_arrays()
-        return [label_note(times, probs, n.time_s, self.classes,
+        times, raw = self.buffer.analysed_arrays()
+        probs = raw if self.baseline is None else self.baseline.correct(raw)
+        top = np.max(raw, axis=1)  # the model's own confidence decides "uncertain"
+        return [label_note(times, probs, n.time_s, self.classes, top=top,
                            uncertain_below=self.threshold.value) for n in notes]
 
     # -- notes ----------------------------------------------------------------------------

@@ -47,6 +47,11 @@ class TimelineView(QWidget):
         self.smooth_box.setToolTip("Show an exponential moving average instead of raw frames (S)")
         self.smooth_box.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.smooth_box.toggled.connect(self._refresh)
+        self.baseline_box = QCheckBox("Baseline")
+        self.baseline_box.setToolTip("Show probabilities re-weighted so this patient's resting "
+                                     "face reads neutral (untick: the model's own); Ctrl+B sets it")
+        self.baseline_box.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.baseline_box.toggled.connect(self._refresh)
         self.window_box = QComboBox()
         self.window_box.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         for text, seconds in WINDOWS:
@@ -95,6 +100,7 @@ class TimelineView(QWidget):
         header.addSpacing(16)
         header.addWidget(self.legend)
         header.addStretch(1)
+        header.addWidget(self.baseline_box)
         header.addWidget(self.smooth_box)
         header.addWidget(self.window_box)
         layout = QVBoxLayout(self)
@@ -104,6 +110,7 @@ class TimelineView(QWidget):
 
         model.sigReset.connect(self._on_reset)
         model.sigNotesChanged.connect(self._draw_notes)
+        model.sigBaselineChanged.connect(self._on_baseline)
         model.sigPositionChanged.connect(self.playhead.setValue)
         self._timer = QTimer(self)
         self._timer.setInterval(100)
@@ -155,6 +162,8 @@ class TimelineView(QWidget):
         default = 1 if live else len(WINDOWS) - 1
         self.window_box.setCurrentIndex(default if self.user_range is None else self.user_range)
         self._follow, self._drawn = True, (-1, None)
+        self.baseline_box.setEnabled(False)
+        self.baseline_box.setChecked(False)
         self.playhead.setValue(0.0)
         self._refresh()
 
@@ -183,14 +192,30 @@ class TimelineView(QWidget):
             item.addItem(line, ignoreBounds=True)
             self._note_lines.append(line)
 
+    def _on_baseline(self) -> None:
+        on = self.model.baseline is not None
+        self.baseline_box.setEnabled(on)
+        self.baseline_box.setChecked(on)
+        self.title.setText("Emotion timeline · patient" + (" · baseline-corrected" if on
+                                                          else ""))
+        self._drawn = (-1, None)
+        self._refresh()
+
+    @property
+    def corrected(self) -> bool:
+        """Curves show baseline-corrected probabilities."""
+        return self.model.baseline is not None and self.baseline_box.isChecked()
+
     # -- drawing ----------------------------------------------------------------------------
     def _refresh(self) -> None:
-        buf, smoothed = self.model.buffer, self.smoothed
-        if self._drawn != (buf.version, smoothed) and self._curves:
-            x, y = buf.x(), buf.y(smoothed)
+        buf, state = self.model.buffer, (self.smoothed, self.corrected)
+        if self._drawn != (buf.version, state) and self._curves:
+            x, y = buf.x(), buf.y(self.smoothed)
+            if self.corrected:
+                y = self.model.baseline.correct(y)
             for k, curve in enumerate(self._curves):
                 curve.setData(x, y[:, k], connect="finite")
-            self._drawn = (buf.version, smoothed)
+            self._drawn = (buf.version, state)
         if self._follow:
             self._apply_window()
 

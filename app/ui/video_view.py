@@ -28,6 +28,8 @@ class VideoView(QWidget):
         self._message = "Opening source…"
         self.caption = ""  # a label over the picture, e.g. that this is the demo clip
         self.uncertain_below = 0.0  # a face whose top probability is lower reads "uncertain"
+        self.baseline = None  # the patient's Baseline: the patient's tag reads corrected
+        self.classes: tuple[str, ...] = ()
 
     @property
     def packet(self) -> FramePacket | None:
@@ -110,16 +112,24 @@ class VideoView(QWidget):
             colour = QColor(theme.UNCERTAIN)
         self._tag(p, rect, self.face_text(face), colour, face.is_patient)
 
+    def shown(self, face) -> tuple[str, float]:
+        """(label, top probability) as shown: baseline-corrected for the patient."""
+        if face.is_patient and self.baseline is not None and self.classes and face.probs:
+            p = self.baseline.correct(face.probs)
+            return self.classes[int(p.argmax())], float(p.max())
+        return face.label, max(face.probs) if face.probs else 0.0
+
     def is_uncertain(self, face) -> bool:
+        """The model's own top probability (before a baseline) is below the threshold."""
         return bool(face.probs) and max(face.probs) < self.uncertain_below
 
     def face_text(self, face) -> str:
         """The tag over a face: who, and the label (or, not confident, "uncertain")."""
-        conf = max(face.probs) if face.probs else 0.0
+        label, conf = self.shown(face)
         who = "Patient" if face.is_patient else f"Face {face.track_id}"
         if self.is_uncertain(face):  # say so, keep the best guess in brackets
-            return f"{who} · uncertain ({face.label} {conf:.0%})"
-        return f"{who} · {face.label} {conf:.0%}"
+            return f"{who} · uncertain ({label} {conf:.0%})"
+        return f"{who} · {label} {conf:.0%}"
 
     def _tag(self, p: QPainter, box: QRectF, text: str, colour: QColor, strong: bool) -> None:
         font = QFont(self.font())

@@ -41,8 +41,8 @@ def test_uncertain_frames_are_drawn_listed_and_exported(qtbot, analyzer, demo_cl
 
 
 def test_the_shipped_model_has_a_threshold_from_its_calibration():
-    from app.core.paths import default_model_path
     from app.core.analysis.uncertainty import threshold_for
+    from app.core.paths import default_model_path
     from app.core.report.data import load_metrics
 
     path = default_model_path()

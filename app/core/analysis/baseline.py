@@ -59,10 +59,11 @@ class Baseline:
     def correct(self, probs: np.ndarray) -> np.ndarray:
         """Corrected probabilities of [n, k] (or [k]) raw ones; NaN rows stay NaN."""
         p = np.asarray(probs, np.float64)
-        logits = np.log(np.maximum(p, FLOOR)) + self._shift
-        logits -= np.nanmax(logits, axis=-1, keepdims=True)
-        e = np.exp(logits)
-        return e / np.sum(e, axis=-1, keepdims=True)
+        with np.errstate(invalid="ignore"):  # NaN rows (no face) pass through as NaN
+            logits = np.log(np.maximum(p, FLOOR)) + self._shift
+            logits -= np.max(logits, axis=-1, keepdims=True)
+            e = np.exp(logits)
+            return e / np.sum(e, axis=-1, keepdims=True)
 
     def apply(self, frames: Sequence[FrameResult], classes: Sequence[str]) -> list[FrameResult]:
         """The frames with the patient's probabilities and label corrected (other faces as

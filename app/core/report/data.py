@@ -37,6 +37,7 @@ class ReportData:
     notes: Sequence[Note] = ()
     metrics: dict | None = None  # the model's metrics.json, None when unknown
     threshold: Threshold = OFF  # below it a frame is uncertain (uncertainty.py)
+    raw_frames: Sequence[FrameResult] | None = None  # `frames` before the baseline correction
     sorted_notes: tuple[Note, ...] = field(init=False)  # in time order
     note_numbers: tuple[int, ...] = field(init=False)  # each one's number (order made), as above
     note_labels: tuple[NoteLabel, ...] = field(init=False)  # the model's label of each, as above
@@ -47,7 +48,7 @@ class ReportData:
         object.__setattr__(self, "note_numbers", tuple(note_numbers(notes)))
         object.__setattr__(self, "note_labels", tuple(note_labels(
             self.frames, [n.time_s for n in notes], self.classes,
-            uncertain_below=self.threshold.value)))
+            uncertain_below=self.threshold.value, raw=self.raw_frames)))
 
     @property
     def classes(self) -> tuple[str, ...]:
@@ -106,19 +107,22 @@ def face_fraction(frames: Sequence[FrameResult]) -> float:
     return sum(r.label is not None for r in frames) / len(frames) if frames else 0.0
 
 
-def frame_label(r: FrameResult, below: float = 0.0) -> str | None:
+def frame_label(r: FrameResult, below: float = 0.0, raw: FrameResult | None = None) -> str | None:
     """The patient's label as shown and exported: None without the face, `uncertain` when
-    the top probability is below the threshold."""
+    the model's own top probability (`raw`, before a baseline correction) is below the
+    threshold the model's calibration gives."""
     if r.probs is None or r.label is None:
         return None
-    return UNCERTAIN if max(r.probs) < below else r.label
+    return UNCERTAIN if max((raw or r).probs) < below else r.label
 
 
 def emotion_summary(frames: Sequence[FrameResult], classes: Sequence[str], *,
-                    min_bins: int = 3, top: int = 3, below: float = 0.0) -> list[EmotionShare]:
+                    min_bins: int = 3, top: int = 3, below: float = 0.0,
+                    raw: Sequence[FrameResult] | None = None) -> list[EmotionShare]:
     """Per class (and `uncertain` when a threshold is set), the share of the frames with the
-    patient's face and where it dominated."""
-    labels = [frame_label(r, below) for r in frames]
+    patient's face and where it dominated (`raw`: the frames before a baseline correction)."""
+    labels = [frame_label(r, below, raw[i] if raw is not None else None)
+              for i, r in enumerate(frames)]
     counts = Counter(lab for lab in labels if lab is not None)
     total = sum(counts.values())
     runs = dominant_runs(frames, min_bins=min_bins, labels=labels)

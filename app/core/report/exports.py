@@ -69,7 +69,8 @@ def export_report(
     # With a baseline, everything reads the corrected probabilities; the raw ones stay in
     # the frames CSV's extra columns.
     frames = meta.baseline.apply(raw, classes) if meta.baseline else raw
-    data = ReportData(meta, frames, notes, metrics, threshold)
+    data = ReportData(meta, frames, notes, metrics, threshold,
+                      raw_frames=raw if meta.baseline else None)
     written = []
     if frames_csv_path is not None:
         written.append(write_frames_csv(frames_csv_path, frames, classes, threshold,

@@ -70,7 +70,9 @@ class FramesCsvWriter:
             probs, flag = [""] * k, ""
         else:
             probs = [f"{p:.4f}" for p in result.probs]
-            flag = "1" if self.threshold.uncertain(result.probs) else "0"
+            # the model's own confidence (before a baseline) is what the threshold calibrates
+            sure = raw_probs if raw_probs is not None else result.probs
+            flag = "1" if self.threshold.uncertain(sure) else "0"
         raw = []
         if self.raw:
             raw = [""] * k if raw_probs is None else [f"{p:.4f}" for p in raw_probs]

@@ -59,9 +59,12 @@ def frame_arrays(frames: Sequence[FrameResult], k: int) -> tuple[np.ndarray, np.
 
 
 def label_note(times: np.ndarray, probs: np.ndarray, time_s: float, classes: Sequence[str], *,
-               uncertain_below: float = 0.0, window_s: float = WINDOW_S) -> NoteLabel:
+               uncertain_below: float = 0.0, window_s: float = WINDOW_S,
+               top: np.ndarray | None = None) -> NoteLabel:
     """The note label from analysed frames: `times` sorted, `probs` [n, k] with NaN rows where
-    no patient face (the probabilities the user sees: baseline-corrected when one is used)."""
+    no patient face (the probabilities the user sees: baseline-corrected when one is used);
+    `top` [n]: the model's own top probability, which the uncertainty threshold is calibrated
+    on (default: the top of `probs`)."""
     n = len(times)
     if n == 0:
         return NoteLabel(None, "not_analysed")
@@ -76,8 +79,8 @@ def label_note(times: np.ndarray, probs: np.ndarray, time_s: float, classes: Seq
     face = ~np.isnan(window[:, 0])
     if not face.any():
         return NoteLabel(None, "no_face")
-    top = np.nanmax(window[face], axis=1)
-    votes = np.where(top < uncertain_below, -1, np.argmax(window[face], axis=1))
+    conf = np.max(window[face], axis=1) if top is None else top[lo:hi][face]
+    votes = np.where(conf < uncertain_below, -1, np.argmax(window[face], axis=1))
     values, counts = np.unique(votes, return_counts=True)
     tied = set(values[counts == counts.max()].tolist())
     winner = next(int(v) for v in votes[::-1] if int(v) in tied)  # the most recent of the tied
@@ -85,8 +88,11 @@ def label_note(times: np.ndarray, probs: np.ndarray, time_s: float, classes: Seq
 
 
 def note_labels(frames: Sequence[FrameResult], times_s: Sequence[float],
-                classes: Sequence[str], *, uncertain_below: float = 0.0) -> list[NoteLabel]:
-    """`label_note` for each note time, from FrameResults in time order."""
+                classes: Sequence[str], *, uncertain_below: float = 0.0,
+                raw: Sequence[FrameResult] | None = None) -> list[NoteLabel]:
+    """`label_note` for each note time, from FrameResults in time order (`raw`: the same
+    frames before a baseline correction, for the uncertainty test)."""
     times, probs = frame_arrays(frames, len(classes))
-    return [label_note(times, probs, t, classes, uncertain_below=uncertain_below)
+    top = None if raw is None else np.max(frame_arrays(raw, len(classes))[1], axis=1)
+    return [label_note(times, probs, t, classes, uncertain_below=uncertain_below, top=top)
             for t in times_s]

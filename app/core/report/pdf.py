@@ -139,7 +139,8 @@ def _story(data: ReportData, st: dict, width: float, snapshot: Snapshot | None,
     story.append(p("Time in each emotion", st["h2"]))
     rows = [["Emotion", "Share of face time", "Where it dominated (longest stretches)"]]
     bin_s = bin_seconds(data.frames)
-    for e in emotion_summary(data.frames, data.classes, below=data.threshold.value):
+    for e in emotion_summary(data.frames, data.classes, below=data.threshold.value,
+                             raw=data.raw_frames):
         where = ", ".join(f"{fmt_time(a)}&ndash;{fmt_time(b)}" for a, b in e.stretches)
         rows.append([p(_swatch(e.label, data.classes), st["body"]),
                      "–" if e.share is None else f"{e.share:.1%}",
@@ -247,7 +248,8 @@ def _snapshot(snap: Snapshot, blur: bool, st: dict, width: float) -> list:
 
 def _figure(data: ReportData, width: float):
     png = timeline_png(data.frames, data.classes, data.sorted_notes, width_in=width / 72 * 1.1,
-                       numbers=data.note_numbers, below=data.threshold.value)
+                       numbers=data.note_numbers, below=data.threshold.value,
+                       raw=data.raw_frames)
     img = Image(io.BytesIO(png))
     img.drawHeight *= width / img.drawWidth
     img.drawWidth = width

@@ -48,7 +48,7 @@ def series(frames: Sequence[FrameResult], k: int, max_points: int = 2000):
 def timeline_png(frames: Sequence[FrameResult], classes: Sequence[str], notes: Sequence[Note],
                  *, width_in: float = 7.2, height_in: float = 3.1, dpi: int = 200,
                  max_points: int = 2000, numbers: Sequence[int] | None = None,
-                 below: float = 0.0) -> bytes:
+                 below: float = 0.0, raw: Sequence[FrameResult] | None = None) -> bytes:
     """PNG bytes of the timeline; `notes` in time order, marked with `numbers` (default
     1.. in the order given)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -81,7 +81,9 @@ def timeline_png(frames: Sequence[FrameResult], classes: Sequence[str], notes: S
     handles.append(Patch(color=NO_FACE, label="no face"))
     labels.append("no face")
 
-    _label_strip(strip, t, p, classes, end, below)
+    # uncertain: the model's own top probability (before a baseline) below the threshold
+    top = np.max(series(raw, len(classes), max_points)[1] if raw is not None else p, axis=1)
+    _label_strip(strip, t, p, classes, end, below, top)
     strip.xaxis.set_major_locator(MaxNLocator(nbins=10, steps=[1, 2, 3, 5, 6, 10]))
     strip.xaxis.set_major_formatter(FuncFormatter(lambda x, _: fmt_time(x)))
     strip.tick_params(labelsize=7)
@@ -116,7 +118,7 @@ def _note_markers(ax, notes: Sequence[Note], end: float, numbers: Sequence[int])
 
 
 def _label_strip(ax, t: np.ndarray, p: np.ndarray, classes: Sequence[str], end: float,
-                 below: float = 0.0) -> None:
+                 below: float = 0.0, top: np.ndarray | None = None) -> None:
     ax.set_ylim(0, 1)
     ax.axvspan(0, end, color=NO_FACE, lw=0)
     if len(t) == 0:
@@ -124,7 +126,8 @@ def _label_strip(ax, t: np.ndarray, p: np.ndarray, classes: Sequence[str], end: 
     face = ~np.isnan(p[:, 0])
     filled = np.nan_to_num(p, nan=-1.0)
     idx = np.where(face, np.argmax(filled, axis=1), -1)
-    idx = np.where(face & (filled.max(axis=1) < below), -2, idx)  # uncertain
+    top = filled.max(axis=1) if top is None else np.nan_to_num(top, nan=-1.0)
+    idx = np.where(face & (top < below), -2, idx)  # uncertain
     # each sample covers up to the next one (the last: one median step)
     step = float(np.median(np.diff(t))) if len(t) > 1 else 1.0
     right = np.append(t[1:], t[-1] + step)
