@@ -23,6 +23,7 @@ class FinishedBar(QWidget):
         layout.setContentsMargins(6, 0, 6, 0)
         for w in (self.label, self.pdf_button, self.csv_button):
             layout.addWidget(w)
+        layout.addStretch(1)
         self.hide()
 
     def show_finished(self, recorded: bool) -> None:
