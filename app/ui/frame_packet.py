@@ -51,6 +51,10 @@ class ResultCache:
             self._items.extend([None] * (result.index + 1 - len(self._items)))
         self._items[result.index] = self._pack(result)
 
+    def drop_from(self, index: int) -> None:
+        """Forget the results from `index` on (they are analysed again)."""
+        del self._items[max(index, 0):]
+
     def get(self, index: int) -> FrameResult | None:
         item = self._items[index] if 0 <= index < len(self._items) else None
         return self._unpack(index, item) if isinstance(item, bytes) else item

@@ -43,6 +43,7 @@ from .session_model import SessionModel
 from .sessions_dialog import SessionsDialog
 from .source_dialog import SourceDialog
 from .status_panel import StatusPanel
+from .timefmt import format_time
 from .timeline import TimelineView
 from .transport import TransportBar
 from .video_view import VideoView
@@ -245,6 +246,7 @@ class MainWindow(QMainWindow):
             self.model.adopt_buffer(reopened.buffer)
             self.model.load_notes(loaded.notes)
             self.model.set_baseline(loaded.meta.baseline)
+            self.model.load_events(loaded.events)
         self.video.baseline = self.model.baseline
         self.sessions.begin(info, loaded, record=not self.demo or loaded is not None)
         if loaded is not None:
@@ -305,6 +307,7 @@ class MainWindow(QMainWindow):
         worker.sigPlaying.connect(self._on_playing)
         worker.sigError.connect(self._on_error)
         worker.sigPatientSelected.connect(self._on_patient_selected)
+        worker.sigPatientSwitched.connect(self._on_patient_switched)
         worker.sigEnded.connect(self._on_ended)
         thread = start_in_thread(worker, self)
         if autostart:
@@ -393,9 +396,19 @@ class MainWindow(QMainWindow):
 
     @Slot(object)
     def _on_patient_selected(self, track_id) -> None:
-        text = (f"Face {track_id} is the patient from this frame on" if track_id is not None
-                else "No face there: the patient is unchanged")
-        self.statusBar().showMessage(text, 5000)
+        if track_id is None:
+            self.statusBar().showMessage("No face there: the patient is unchanged", 5000)
+
+    @Slot(int, float, int, bool)
+    def _on_patient_switched(self, index: int, time_s: float, track_id: int,
+                             reanalysed: bool) -> None:
+        if self.sender() is not self.worker:
+            return
+        self.sessions.patient_switched(index, time_s, track_id, reanalysed)
+        again = "; the rest is analysed again as it plays" if reanalysed else ""
+        self.statusBar().showMessage(
+            f"Face {track_id} is the patient from {format_time(time_s, tenths=True)} on{again}",
+            8000)
 
     # -- shutdown -------------------------------------------------------------------------------
     def closeEvent(self, event: QCloseEvent) -> None:

@@ -15,6 +15,7 @@ from PySide6.QtCore import QObject, Signal
 
 from app.core.errors import CoreError
 from app.core.session.store import LoadedSession, SessionStore
+from app.core.session.types import Event
 
 from .background import run_in_background
 from .exporting import default_name, export_csv, export_pdf
@@ -135,6 +136,24 @@ class SessionController(QObject):
             self.recording.close()
             self.recording.deleteLater()
             self.recording = None
+
+    def patient_switched(self, index: int, time_s: float, track_id: int,
+                         reanalysed: bool) -> None:
+        """The patient became face `track_id` at frame `index`; with `reanalysed`, the frames
+        stored from there on are dropped (the new analysis replaces them)."""
+        event = Event(time_s, "patient", f"face {track_id}")
+        if reanalysed:
+            self.model.drop_results_from(index)
+        self.model.add_event(event)
+        if self.recording is None:
+            return
+        try:
+            if reanalysed:
+                self.recording.recorder.flush()  # nothing old left in the buffer
+                self.store.replace_frames_from(self.recording.session_id, index)
+            self.store.add_event(self.recording.session_id, time_s, event.kind, event.detail)
+        except CoreError as exc:
+            self.sigError.emit(f"Patient switch not saved: {exc}")
 
     def set_baseline(self, baseline) -> None:
         """Keep the patient's baseline (or None: remove it) with the session being recorded."""

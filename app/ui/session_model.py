@@ -18,6 +18,7 @@ from app.core.analysis.results import FrameResult
 from app.core.analysis.uncertainty import OFF, Threshold
 from app.core.report.note_labels import NoteLabel, label_note
 from app.core.session.notes import Note, note_numbers
+from app.core.session.types import Event
 
 from .readers import SourceInfo
 from .timeline_buffer import TimelineBuffer
@@ -32,6 +33,7 @@ class SessionModel(QObject):
     sigNoteRemoved = Signal(object)  # Note
     sigNotesChanged = Signal()  # after any of the three above: lists and markers redraw
     sigBaselineChanged = Signal()  # the patient's resting-face baseline was set or removed
+    sigEventsChanged = Signal()  # e.g. the patient became another face at some time
 
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
@@ -42,6 +44,7 @@ class SessionModel(QObject):
         self.position = 0.0
         self.threshold: Threshold = OFF  # the model's uncertainty threshold (set by the window)
         self.baseline: Baseline | None = None  # when set, labels use corrected probabilities
+        self.events: list[Event] = []  # patient switches, in time order
         self._notes: list[Note] = []
         self._next_note_id = 1
 
@@ -54,7 +57,9 @@ class SessionModel(QObject):
         self.position = 0.0
         self._notes.clear()
         self.baseline = None
+        self.events = []
         self.sigReset.emit()
+        self.sigEventsChanged.emit()
         self.sigNotesChanged.emit()
 
     def add_result(self, result: FrameResult) -> None:
@@ -70,6 +75,18 @@ class SessionModel(QObject):
         if time_s != self.position:
             self.position = time_s
             self.sigPositionChanged.emit(time_s)
+
+    def add_event(self, event: Event) -> None:
+        self.events = sorted([*self.events, event], key=lambda e: e.time_s)
+        self.sigEventsChanged.emit()
+
+    def load_events(self, events: list[Event]) -> None:
+        self.events = sorted(events, key=lambda e: e.time_s)
+        self.sigEventsChanged.emit()
+
+    def drop_results_from(self, index: int) -> None:
+        """Frames from `index` on are analysed again: the timeline forgets them."""
+        self.buffer.truncate(index)
 
     def set_baseline(self, baseline: Baseline | None) -> None:
         self.baseline = baseline

@@ -15,6 +15,7 @@ PATIENT = "#19C37D"  # patient face box: stands out on any video
 OTHER_FACE = "#D8DEE4"
 NOTE = "#1F7A8C"
 PLAYHEAD = "#C0392B"
+SWITCH = palette.SWITCH_COLOUR  # a patient switch on the timeline
 UNCERTAIN = "#8A939B"  # the uncertainty threshold line, uncertain face tags
 TEXT = "#1E2A32"
 MUTED = "#5B6770"

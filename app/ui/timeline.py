@@ -111,6 +111,8 @@ class TimelineView(QWidget):
         model.sigReset.connect(self._on_reset)
         model.sigNotesChanged.connect(self._draw_notes)
         model.sigBaselineChanged.connect(self._on_baseline)
+        model.sigEventsChanged.connect(self._draw_events)
+        self._event_lines: list[pg.InfiniteLine] = []
         model.sigPositionChanged.connect(self.playhead.setValue)
         self._timer = QTimer(self)
         self._timer.setInterval(100)
@@ -205,6 +207,25 @@ class TimelineView(QWidget):
     def corrected(self) -> bool:
         """Curves show baseline-corrected probabilities."""
         return self.model.baseline is not None and self.baseline_box.isChecked()
+
+    def _draw_events(self) -> None:
+        """A solid line where the patient became another face (a click on a face)."""
+        item = self.plot.getPlotItem()
+        for line in self._event_lines:
+            item.removeItem(line)
+        self._event_lines = []
+        for event in self.model.events:
+            line = pg.InfiniteLine(
+                pos=event.time_s, angle=90, movable=False,
+                pen=pg.mkPen(theme.SWITCH, width=2), label=f"patient → {event.detail}",
+                labelOpts={"position": 0.9, "color": theme.SWITCH,
+                           "fill": pg.mkBrush(255, 255, 255, 230), "anchors": [(0, 0), (0, 0)]})
+            line.setZValue(15)
+            item.addItem(line, ignoreBounds=True)
+            self._event_lines.append(line)
+
+    def event_marker_count(self) -> int:
+        return len(self._event_lines)
 
     # -- drawing ----------------------------------------------------------------------------
     def _refresh(self) -> None:

@@ -24,6 +24,7 @@ import time
 from PySide6.QtCore import QCoreApplication, QObject, Qt, QThread, Signal, Slot
 
 from app.core.analysis.analyzer import Analyzer
+from app.core.analysis.patient import with_patient
 from app.core.analysis.results import FrameResult
 from app.core.analysis.sources import Frame
 from app.core.errors import CoreError
@@ -31,12 +32,17 @@ from app.core.errors import CoreError
 from .frame_packet import FramePacket, ResultCache, to_qimage
 from .readers import SourceInfo, make_reader
 
+WARMUP_FRAMES = 3  # frames analysed before a re-analysis point, so its faces are confirmed
+
 
 class AnalysisWorker(QObject):
     sigOpened = Signal(object)  # SourceInfo
     sigFrame = Signal(object)  # FramePacket
     sigPlaying = Signal(bool)
     sigPatientSelected = Signal(object)  # track id, or None when no face was at the click
+    # (frame index, time_s, track id, re-analysed): the patient became another face there;
+    # re-analysed: the results from that frame on were dropped and are analysed again
+    sigPatientSwitched = Signal(int, float, int, bool)
     sigError = Signal(str)
     sigEnded = Signal()  # the source has no more frames (end of a recording, stream closed)
     sigFinished = Signal()
@@ -155,7 +161,7 @@ class AnalysisWorker(QObject):
         elif name == "activate":
             self._autostart = True
         elif name == "select":
-            self.sigPatientSelected.emit(self._analyzer.select_patient_at(cmd[1], cmd[2]))
+            self._select(cmd[1], cmd[2])
         elif self.info is None or not self._autostart:
             return  # playback commands before the GUI switched to this worker
         elif name in ("play", "pause", "toggle"):
@@ -243,14 +249,53 @@ class AnalysisWorker(QObject):
             self.sigError.emit(str(exc))
             return None
 
-    def _show(self, frame: Frame, analyse: bool) -> None:
-        result, fresh = self._cache.get(frame.index), False
+    def _show(self, frame: Frame, analyse: bool, fresh: bool = False) -> None:
+        result = self._cache.get(frame.index)
         if result is None and analyse:
             result, fresh = self._analyse(frame), True
         h, w = frame.image.shape[:2]
         self._current = frame
         self.sigFrame.emit(FramePacket(frame.index, frame.time_s, to_qimage(frame.image,
                                        self._max_w), (w, h), result, fresh))
+
+    def _select(self, x: float, y: float) -> None:
+        """A click on a face: it becomes the patient from the frame on screen. In a recording's
+        stretch analysed already, the analysis restarts there (the rest follows as it plays)."""
+        cur = self._current
+        shown = self._cache.get(cur.index) if cur is not None else None
+        behind = (shown is not None and self.info is not None and self.info.seekable
+                  and self._last_analysed is not None and cur.index < self._last_analysed[0])
+        if not behind:
+            tid = self._analyzer.select_patient_at(x, y)
+            self.sigPatientSelected.emit(tid)
+            if tid is not None and cur is not None:
+                self.sigPatientSwitched.emit(cur.index, cur.time_s, tid, False)
+            return
+        if not any(f.contains(x, y) for f in shown.faces):
+            self.sigPatientSelected.emit(None)
+            return
+        # Warm the tracker up on the frames just before, so the faces there are confirmed.
+        self._analyzer.reset(still=False)
+        for i in range(max(0, cur.index - WARMUP_FRAMES), cur.index + 1):
+            self._reader.seek(i)
+            frame = self._read()
+            if frame is None:
+                break
+            result = self._analyzer.process(frame.image, frame.index, frame.time_s)
+        tid = self._analyzer.select_patient_at(x, y)
+        if frame is None or frame.index != cur.index or tid is None:
+            self._last_analysed = None  # the analyzer moved: the next analysis resets it
+            self.sigPatientSelected.emit(None)
+            return
+        result = with_patient(result, tid)
+        self._cache.drop_from(cur.index)
+        self._cache.put(result)
+        self._last_analysed = (frame.index, frame.time_s)
+        self._held, self._anchor, self._at_end = None, None, False
+        self.analysed_count += 1
+        self.sigPatientSelected.emit(tid)
+        self.sigPatientSwitched.emit(frame.index, frame.time_s, tid, True)
+        self._show(frame, analyse=False, fresh=True)
 
     def _analyse(self, frame: Frame) -> FrameResult:
         if self._last_analysed is not None and frame.time_s < self._last_analysed[1]:

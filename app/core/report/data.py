@@ -24,6 +24,7 @@ from app.core.errors import CoreError
 from app.core.report.note_labels import NoteLabel, note_labels
 from app.core.session.notes import Note, note_numbers
 from app.core.session.store import LoadedSession, SessionMeta
+from app.core.session.types import Event
 
 
 class ExportError(CoreError):
@@ -38,6 +39,7 @@ class ReportData:
     metrics: dict | None = None  # the model's metrics.json, None when unknown
     threshold: Threshold = OFF  # below it a frame is uncertain (uncertainty.py)
     raw_frames: Sequence[FrameResult] | None = None  # `frames` before the baseline correction
+    events: Sequence[Event] = ()  # e.g. the patient became another face (a click)
     sorted_notes: tuple[Note, ...] = field(init=False)  # in time order
     note_numbers: tuple[int, ...] = field(init=False)  # each one's number (order made), as above
     note_labels: tuple[NoteLabel, ...] = field(init=False)  # the model's label of each, as above
@@ -61,7 +63,8 @@ class ReportData:
     @classmethod
     def from_session(cls, session: LoadedSession, metrics: dict | None = None,
                      threshold: Threshold = OFF) -> ReportData:
-        return cls(session.meta, session.frames, session.notes, metrics, threshold)
+        return cls(session.meta, session.frames, session.notes, metrics, threshold,
+                   events=session.events)
 
 
 def load_metrics(model_path: str | Path | None) -> dict | None:

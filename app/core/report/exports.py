@@ -22,6 +22,7 @@ from app.core.report.notes_csv import write_notes_csv
 from app.core.report.pdf import Snapshot, write_pdf
 from app.core.session.notes import Note
 from app.core.session.store import LoadedSession, SessionMeta
+from app.core.session.types import Event
 
 __all__ = ["ExportError", "export_report", "export_session", "write_frames_csv"]
 
@@ -54,6 +55,7 @@ def export_report(
     threshold: Threshold = OFF,
     snapshot: Snapshot | None = None,
     blur_faces: bool = True,
+    events: Sequence[Event] = (),
 ) -> list[Path]:
     """Write the requested files (each path optional); returns the paths written.
 
@@ -70,7 +72,7 @@ def export_report(
     # the frames CSV's extra columns.
     frames = meta.baseline.apply(raw, classes) if meta.baseline else raw
     data = ReportData(meta, frames, notes, metrics, threshold,
-                      raw_frames=raw if meta.baseline else None)
+                      raw_frames=raw if meta.baseline else None, events=events)
     written = []
     if frames_csv_path is not None:
         written.append(write_frames_csv(frames_csv_path, frames, classes, threshold,
@@ -85,4 +87,4 @@ def export_report(
 def export_session(session: LoadedSession, **paths) -> list[Path]:
     """`export_report` for a stored session; keyword arguments as there."""
     return export_report(session.frames, session.meta.classes, session.notes, session.meta,
-                         **paths)
+                         events=session.events, **paths)

@@ -134,7 +134,7 @@ def _story(data: ReportData, st: dict, width: float, snapshot: Snapshot | None,
               if data.threshold.value > 0 else "")
     story.append(p("Lines: the model's probability of each emotion for the patient's face "
                    f"(gaps: face not seen). Strip: the most probable emotion{unsure}. Numbered "
-                   "markers: the notes below.", st["caption"]))
+                   "markers: the notes below." + _switches(data), st["caption"]))
 
     story.append(p("Time in each emotion", st["h2"]))
     rows = [["Emotion", "Share of face time", "Where it dominated (longest stretches)"]]
@@ -249,11 +249,21 @@ def _snapshot(snap: Snapshot, blur: bool, st: dict, width: float) -> list:
 def _figure(data: ReportData, width: float):
     png = timeline_png(data.frames, data.classes, data.sorted_notes, width_in=width / 72 * 1.1,
                        numbers=data.note_numbers, below=data.threshold.value,
-                       raw=data.raw_frames)
+                       raw=data.raw_frames, switches=[e.time_s for e in data.events
+                                                      if e.kind == "patient"])
     img = Image(io.BytesIO(png))
     img.drawHeight *= width / img.drawWidth
     img.drawWidth = width
     return img
+
+
+def _switches(data: ReportData) -> str:
+    times = [f"{fmt_time(e.time_s, True)} ({escape(e.detail)})" for e in data.events
+             if e.kind == "patient"]
+    if not times:
+        return ""
+    return (" Purple lines: the clinician made another face the patient, at "
+            f"{', '.join(times)}; the figures follow that face from there on.")
 
 
 def _baseline(data: ReportData) -> str:

@@ -16,7 +16,12 @@ import numpy as np
 
 from app.core.analysis.results import FrameResult
 from app.core.report.data import fmt_time
-from app.core.report.palette import NO_FACE_COLOUR, UNCERTAIN_COLOUR, class_colour
+from app.core.report.palette import (
+    NO_FACE_COLOUR,
+    SWITCH_COLOUR,
+    UNCERTAIN_COLOUR,
+    class_colour,
+)
 from app.core.session.notes import Note
 
 NO_FACE = NO_FACE_COLOUR
@@ -48,7 +53,8 @@ def series(frames: Sequence[FrameResult], k: int, max_points: int = 2000):
 def timeline_png(frames: Sequence[FrameResult], classes: Sequence[str], notes: Sequence[Note],
                  *, width_in: float = 7.2, height_in: float = 3.1, dpi: int = 200,
                  max_points: int = 2000, numbers: Sequence[int] | None = None,
-                 below: float = 0.0, raw: Sequence[FrameResult] | None = None) -> bytes:
+                 below: float = 0.0, raw: Sequence[FrameResult] | None = None,
+                 switches: Sequence[float] = ()) -> bytes:
     """PNG bytes of the timeline; `notes` in time order, marked with `numbers` (default
     1.. in the order given)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -74,6 +80,9 @@ def timeline_png(frames: Sequence[FrameResult], classes: Sequence[str], notes: S
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
     _note_markers(ax, notes, end, numbers or range(1, len(notes) + 1))
+    for t_switch in switches:  # the patient became another face here
+        for axis in (ax, strip):
+            axis.axvline(t_switch, color=SWITCH_COLOUR, lw=1.4, zorder=3)
     handles, labels = ax.get_legend_handles_labels()
     if below > 0:
         handles.append(Patch(color=UNCERTAIN_COLOUR, label="uncertain"))
