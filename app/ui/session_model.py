@@ -16,7 +16,7 @@ from PySide6.QtCore import QObject, Signal
 from app.core.analysis.baseline import Baseline
 from app.core.analysis.results import FrameResult
 from app.core.analysis.uncertainty import OFF, Threshold
-from app.core.report.note_labels import NoteLabel, label_note
+from app.core.report.note_labels import NoteLabel, labels_for
 from app.core.session.notes import Note, note_numbers
 from app.core.session.types import Event
 
@@ -107,8 +107,8 @@ class SessionModel(QObject):
         times, raw = self.buffer.analysed_arrays()
         probs = raw if self.baseline is None else self.baseline.correct(raw)
         top = np.max(raw, axis=1)  # the model's own confidence decides "uncertain"
-        return [label_note(times, probs, n.time_s, self.classes, top=top,
-                           uncertain_below=self.threshold.value) for n in notes]
+        return labels_for(times, probs, [n.time_s for n in notes], self.classes, top=top,
+                          uncertain_below=self.threshold.value)
 
     # -- notes ----------------------------------------------------------------------------
     @property

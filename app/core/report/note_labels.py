@@ -60,15 +60,16 @@ def frame_arrays(frames: Sequence[FrameResult], k: int) -> tuple[np.ndarray, np.
 
 def label_note(times: np.ndarray, probs: np.ndarray, time_s: float, classes: Sequence[str], *,
                uncertain_below: float = 0.0, window_s: float = WINDOW_S,
-               top: np.ndarray | None = None) -> NoteLabel:
+               top: np.ndarray | None = None, step: float | None = None) -> NoteLabel:
     """The note label from analysed frames: `times` sorted, `probs` [n, k] with NaN rows where
     no patient face (the probabilities the user sees: baseline-corrected when one is used);
     `top` [n]: the model's own top probability, which the uncertainty threshold is calibrated
-    on (default: the top of `probs`)."""
+    on (default: the top of `probs`); `step`: `frame_step(times)`, given when labelling many
+    notes."""
     n = len(times)
     if n == 0:
         return NoteLabel(None, "not_analysed")
-    step = float(np.median(np.diff(times))) if n > 1 else 0.0
+    step = frame_step(times) if step is None else step
     if time_s > times[-1] + max(1.5 * step, 1e-6):
         return NoteLabel(None, "after_end")
     lo = int(np.searchsorted(times, time_s - window_s, side="left"))
@@ -87,6 +88,20 @@ def label_note(times: np.ndarray, probs: np.ndarray, time_s: float, classes: Seq
     return NoteLabel(None, "uncertain") if winner < 0 else NoteLabel(classes[winner], "ok")
 
 
+def frame_step(times: np.ndarray) -> float:
+    """The typical time between analysed frames (0 for fewer than two)."""
+    return float(np.median(np.diff(times))) if len(times) > 1 else 0.0
+
+
+def labels_for(times: np.ndarray, probs: np.ndarray, note_times: Sequence[float],
+               classes: Sequence[str], *, uncertain_below: float = 0.0,
+               top: np.ndarray | None = None) -> list[NoteLabel]:
+    """`label_note` for many notes over the same frames."""
+    step = frame_step(times)
+    return [label_note(times, probs, t, classes, uncertain_below=uncertain_below, top=top,
+                       step=step) for t in note_times]
+
+
 def note_labels(frames: Sequence[FrameResult], times_s: Sequence[float],
                 classes: Sequence[str], *, uncertain_below: float = 0.0,
                 raw: Sequence[FrameResult] | None = None) -> list[NoteLabel]:
@@ -94,5 +109,4 @@ def note_labels(frames: Sequence[FrameResult], times_s: Sequence[float],
     frames before a baseline correction, for the uncertainty test)."""
     times, probs = frame_arrays(frames, len(classes))
     top = None if raw is None else np.max(frame_arrays(raw, len(classes))[1], axis=1)
-    return [label_note(times, probs, t, classes, uncertain_below=uncertain_below, top=top)
-            for t in times_s]
+    return labels_for(times, probs, times_s, classes, uncertain_below=uncertain_below, top=top)
