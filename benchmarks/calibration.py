@@ -61,13 +61,15 @@ def reliability(labels: np.ndarray, probs: np.ndarray, bins: int = BINS):
 def main() -> int:
     from app.core.analysis.classifier import EmotionClassifier
     from app.core.analysis.uncertainty import LEVEL, from_table, model_sha256
+    from app.core.paths import default_model_path
 
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("csv", nargs="?", type=Path, default=DEFAULT_CSV)
-    p.add_argument("--model", type=Path, default=None)
+    p.add_argument("--model", type=Path, default=None,
+                   help="default: the shipped float model (its int8 version uses its table)")
     p.add_argument("--write", action="store_true", help="write calibration.json beside the model")
     args = p.parse_args()
-    clf = EmotionClassifier(args.model, device="cpu")
+    clf = EmotionClassifier(args.model or default_model_path(), device="cpu")
     images, labels = load(args.csv, tuple(clf.classes))
     probs = np.concatenate([clf.predict(images[i:i + 256]) for i in range(0, len(images), 256)])
     rows, ece = reliability(labels, probs)

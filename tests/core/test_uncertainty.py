@@ -39,3 +39,16 @@ def test_sources_in_order(tmp_path):
     assert threshold_for(model, metrics).value == 0.5  # measured for exactly this file
     model.write_bytes(b"another model")
     assert threshold_for(model, metrics).value == 0.7  # stale: ignored
+
+
+def test_an_int8_model_uses_the_calibration_of_its_float_model(tmp_path):
+    model, int8 = tmp_path / "m.onnx", tmp_path / "m_int8.onnx"
+    model.write_bytes(b"float model")
+    int8.write_bytes(b"int8 model")
+    cal = {"model_sha256": model_sha256(model), "reliability": table([0] * 5 + [0.9] * 5)}
+    (tmp_path / "calibration.json").write_text(json.dumps(cal))
+    assert threshold_for(int8, None).value == 0.5
+    (tmp_path / "calibration.json").unlink()
+    metrics = {"model_file": "m.onnx", "calibration": {"ece_original": 0.01}}
+    (tmp_path / "metrics.json").write_text(json.dumps(metrics))
+    assert threshold_for(int8, None).value == LEVEL  # the float model's metrics.json

@@ -16,6 +16,9 @@ the label is wrong more often than one time in three. Where it is read from, fir
    *is* its accuracy, so the threshold is `LEVEL` itself;
 3. nothing known: 0 (no frame is called uncertain), said as such in the report.
 
+An int8 model (`fer_cnn_int8.onnx`, quantized from the float model beside it and within half
+a point of its accuracy) uses the float model's calibration.
+
 A table is a list of bins `{"lo", "hi", "n", "accuracy"}` over the top probability; the
 threshold is the lower edge of the lowest bin from which every bin with at least `MIN_COUNT`
 faces reaches `LEVEL`. `--uncertain-below P` (both programs) overrides it.
@@ -30,6 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 UNCERTAIN = "uncertain"
+INT8_SUFFIX = "_int8"  # as app/core/paths.py
 LEVEL = 2 / 3
 MIN_COUNT = 20
 CALIBRATED_ECE = 0.03
@@ -76,6 +80,9 @@ def threshold_for(model_path: str | Path | None, metrics: dict | None = None,
         found = _calibration_file(Path(model_path))
         if found is not None:
             return found
+        source = _float_source(Path(model_path))
+        if metrics is None and source is not None:
+            metrics = _metrics_of(source)
     cal = (metrics or {}).get("calibration") if isinstance(metrics, dict) else None
     if isinstance(cal, dict):
         try:
@@ -96,10 +103,28 @@ def threshold_for(model_path: str | Path | None, metrics: dict | None = None,
     return OFF
 
 
+def _float_source(model_path: Path) -> Path | None:
+    """The float model an int8 one was quantized from (`x_int8.onnx` -> `x.onnx`)."""
+    if not model_path.stem.endswith(INT8_SUFFIX):
+        return None
+    source = model_path.with_name(model_path.stem.removesuffix(INT8_SUFFIX) + model_path.suffix)
+    return source if source.is_file() else None
+
+
+def _metrics_of(model_path: Path) -> dict | None:
+    try:
+        metrics = json.loads((model_path.parent / "metrics.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    ok = isinstance(metrics, dict) and metrics.get("model_file", model_path.name) == model_path.name
+    return metrics if ok else None
+
+
 def _calibration_file(model_path: Path) -> Threshold | None:
     try:
         cal = json.loads((model_path.parent / "calibration.json").read_text(encoding="utf-8"))
-        if cal.get("model_sha256") != model_sha256(model_path):
+        measured = {model_sha256(p) for p in (model_path, _float_source(model_path)) if p}
+        if cal.get("model_sha256") not in measured:
             return None  # measured on another model: would mislead
         value = from_table(cal["reliability"])
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
