@@ -294,6 +294,9 @@ class MainWindow(QMainWindow):
         """Start a new session on the current source (from its start, for a recording)."""
         if self._spec is not None:
             self.open_source(self._spec)
+        else:  # a stream's URL is not kept with its password
+            self.statusBar().showMessage("Open the stream again (File > Open source…) to start "
+                                         "a new session on it", 8000)
 
     def _start_worker(self, source, autostart: bool, reopened: Reopened | None = None):
         if self._pending is not None:
