@@ -14,9 +14,9 @@ $(VENV)/.app: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e .
 	touch $@
 
-# Everything: app + training extra + test tools.
+# Everything: app + training and cluster extras + test tools.
 $(VENV)/.dev: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e ".[train,dev]"
+	$(BIN)/pip install --quiet -e ".[train,dev,cluster]"
 	touch $@ $(VENV)/.app
 
 run: $(VENV)/.app

@@ -2,7 +2,7 @@
 
     fer-analyze INPUT [--csv OUT] [--model M] [--device auto|cpu|gpu] [--smooth S]
                       [--detector combined|blazeface|haar] [--pdf OUT] [--notes NOTES.csv]
-                      [--baseline START:END]
+                      [--baseline START:END] [--ray [ADDRESS]]
 
 INPUT is a video or image file, a folder (each video/image directly in it), a camera index
 (`0`) or a stream URL (rtsp://, http(s)://). The CSV goes to `--csv`, by default beside the
@@ -33,6 +33,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from app.core import cluster  # imports Ray only in cluster.run
 from app.core.analysis.analyzer import Analyzer
 from app.core.analysis.baseline import parse_stretch
 from app.core.analysis.detector import DEFAULT_DETECTOR, DETECTORS
@@ -82,6 +83,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--uncertain-below", type=_probability, metavar="P",
                    help="top probability below which a frame is uncertain "
                         "(default: from the model's calibration)")
+    p.add_argument("--ray", nargs="?", const="", metavar="ADDRESS",
+                   help="one task per recording on a Ray cluster (host:port of its head; "
+                        "default: this machine's); INPUT may be a LIST.txt of recordings")
     return p
 
 
@@ -259,8 +263,10 @@ def _error(message: object) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of `fer-analyze`; returns the exit status (0 = every input analysed)."""
-    args = _parser().parse_args(argv)
+    args = _parser().parse_args(cluster.ray_argv(sys.argv[1:] if argv is None else argv))
     quiet_native_logs()
+    if args.ray is not None:
+        return cluster.run(args)
     try:
         jobs = _jobs(args.input, args.csv)
         if args.notes is not None and len(jobs) > 1:

@@ -1,0 +1,363 @@
+"""`fer-analyze --ray [ADDRESS] FOLDER|LIST.txt --csv OUTDIR`: one Ray task per recording.
+
+Each task runs on some node of the cluster exactly what a local run does for one file (open the
+source, `analyze_source`, `FramesCsvWriter`, `export_report`) into a temporary folder there,
+and returns the files' bytes; this process writes them where a local run would. So only the
+recordings must be on a path every node sees: the outputs come back here, byte for byte what
+`fer-analyze FILE` writes. The model file travels through Ray's object store (every node
+classifies with the same bytes, checked by SHA-256), so `--model` needs no shared path.
+
+LIST.txt names one recording per line (blank lines and `#` comments skipped; relative paths
+are relative to the list's folder). ADDRESS is `host:port` of a cluster's head (`ray start
+--head` prints it) or `auto`; without it `ray.init()` joins the cluster started on this
+machine, or starts a local Ray on this machine's cores.
+
+Ray's usage statistics are switched off before Ray is imported, and onnxruntime's telemetry in
+every worker's environment: nothing leaves the cluster.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import re
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tqdm import tqdm
+
+from app.core.analysis.sources import STREAM_SCHEMES
+from app.core.errors import CoreError, SourceError
+from app.core.session.notes import Note
+
+# What workers must have in their environment before anything imports onnxruntime or Ray.
+WORKER_ENV = {"ORT_DISABLE_TELEMETRY": "1", "RAY_USAGE_STATS_ENABLED": "0"}
+_ADDRESS = re.compile(r"^(auto|local|ray://\S+|\[[0-9A-Fa-f:.]+\]:\d+|[\w.-]+:\d+)$")
+
+
+def ray_argv(argv: Sequence[str]) -> list[str]:
+    """`--ray [ADDRESS]` made unambiguous for argparse: `--ray host:6379 in/` ->
+    `--ray=host:6379 in/`, and `--ray in/` -> `--ray= in/` (no address: `in/` is the input,
+    not the cluster). Only something shaped like an address is taken as one."""
+    out: list[str] = []
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg == "--":
+            out.extend(argv[i:])
+            break
+        if arg == "--ray":
+            nxt = argv[i + 1] if i + 1 < len(argv) else ""
+            if _ADDRESS.match(nxt):
+                out.append(f"--ray={nxt}")
+                i += 2
+                continue
+            arg = "--ray="
+        out.append(arg)
+        i += 1
+    return out
+
+
+@dataclass(frozen=True)
+class Task:
+    """One recording: what the worker opens and where this process writes its outputs."""
+
+    spec: str
+    csv: str
+    pdf: str | None = None
+    notes_csv: str | None = None
+
+
+@dataclass(frozen=True)
+class ModelShipment:
+    """The model's bytes (an object-store reference) and what a worker needs to load it."""
+
+    name: str
+    sha256: str
+    data: object  # ray.ObjectRef of the bytes
+    device: str
+    smooth_s: float
+
+
+@dataclass
+class Outcome:
+    name: str
+    files: dict[str, tuple[bytes, int]] = field(default_factory=dict)  # path -> (bytes, mode)
+    summary: str = ""
+    frames: int = 0
+    seconds: float = 0.0
+    error: str | None = None
+    node: str = ""
+
+
+def read_list(path: Path) -> list[Path]:
+    """The recordings a LIST.txt names; raises SourceError naming the file and line."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SourceError(f"{path}: cannot read the list of recordings ({exc})") from None
+    files = []
+    for n, line in enumerate(text.splitlines(), 1):
+        entry = line.strip()
+        if not entry or entry.startswith("#"):
+            continue
+        if entry.isdigit() or entry.lower().startswith(STREAM_SCHEMES):
+            raise SourceError(f"{path}:{n}: {entry!r} is not a recording file "
+                              "(cameras and streams are not analysed on a cluster)")
+        p = Path(entry).expanduser()
+        files.append(p if p.is_absolute() else path.parent / p)
+    if not files:
+        raise SourceError(f"{path}: the list names no recording")
+    return files
+
+
+def plan(spec: str, csv: Path | None, pdf: Path | None, with_notes: bool) -> list[Task]:
+    """Tasks for a folder, a LIST.txt or one file, with the output paths a local run uses."""
+    from app.core import cli  # cli imports this module; it is complete by the time plan runs
+
+    path = Path(spec)
+    if spec.strip().isdigit() or spec.lower().startswith(STREAM_SCHEMES):
+        raise SourceError(f"{spec}: --ray analyses recordings (a folder, a LIST.txt or a "
+                          "file), not a camera or a stream")
+    if path.is_file() and path.suffix.lower() == ".txt":
+        files = read_list(path)
+        if csv is None:
+            raise CoreError("--csv OUTDIR is needed with a list of recordings")
+        names = [f.name for f in files]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise SourceError(f"{path}: two recordings share a file name ({', '.join(twice)}); "
+                              "their outputs would overwrite each other in one folder")
+        csv = cli._output_dir(csv, "--csv")
+        jobs = [cli.Job(str(f), csv / f"{f.name}.frames.csv") for f in files]
+        jobs = cli._with_pdf(jobs, pdf, folder=True)
+    else:
+        jobs = cli._with_pdf(cli._jobs(spec, csv), pdf, folder=path.is_dir())
+    tasks = []
+    for j in jobs:
+        base = j.csv.name.removesuffix(".csv").removesuffix(".frames")
+        notes_csv = j.csv.with_name(f"{base}.notes.csv") if with_notes else None
+        tasks.append(Task(j.spec, str(j.csv), str(j.pdf) if j.pdf else None,
+                          str(notes_csv) if notes_csv else None))
+    return tasks
+
+
+# --- the worker side -----------------------------------------------------------------------
+
+_ANALYZERS: dict[tuple, object] = {}  # one Analyzer per worker process and model/settings
+
+
+def _worker_analyzer(model: ModelShipment):
+    """The Analyzer for `model`, loaded once per worker process from a node-local copy."""
+    key = (model.sha256, model.device, model.smooth_s)
+    if key not in _ANALYZERS:
+        import ray
+
+        from app.core.analysis.analyzer import Analyzer
+
+        folder = Path(tempfile.gettempdir()) / "fer-companion-models" / model.sha256
+        path = folder / model.name  # same file name: the report names the model by it
+        if not path.is_file():
+            data = ray.get(model.data)
+            if hashlib.sha256(data).hexdigest() != model.sha256:
+                raise CoreError(f"{model.name}: model bytes damaged in transit")
+            folder.mkdir(parents=True, exist_ok=True)
+            part = folder / f".{model.name}.{os.getpid()}.part"
+            part.write_bytes(data)
+            os.replace(part, path)  # atomic: tasks of other processes may race here
+        _ANALYZERS[key] = Analyzer(path, device=model.device, smooth_s=model.smooth_s)
+    return _ANALYZERS[key]
+
+
+def analyze_task(task: Task, model: ModelShipment, max_frames: int | None,
+                 notes: Sequence[Note], metrics: dict | None) -> Outcome:
+    """Body of one Ray task: the local run of one recording, into a temporary folder."""
+    from app.core import cli
+    from app.core.analysis.pipeline import analyze_source
+    from app.core.analysis.sources import open_source, quiet_native_logs
+    from app.core.report.exports import export_report
+    from app.core.report.frames_csv import FramesCsvWriter
+    from app.core.session.store import SessionMeta
+
+    quiet_native_logs()
+    out = Outcome(name=Path(task.spec).name, node=os.uname().nodename)
+    with tempfile.TemporaryDirectory(prefix="fer-analyze-") as tmp:
+        local = {task.csv: Path(tmp) / "frames.csv"}
+        try:
+            analyzer = _worker_analyzer(model)
+            src = open_source(task.spec)
+            out.name = src.name
+            results = []
+            try:
+                with FramesCsvWriter(local[task.csv], analyzer.classes) as writer:
+                    start = time.perf_counter()
+                    try:
+                        for r in analyze_source(src, analyzer, max_frames=max_frames):
+                            writer.write(r)
+                            results.append(r)
+                    except CoreError as exc:
+                        raise CoreError(f"{exc} ({writer.rows} rows kept in {task.csv})") from None
+                    out.seconds = time.perf_counter() - start
+            finally:
+                src.close()
+            out.frames = len(results)
+            out.summary = cli._summary(src.name, Path(task.csv), results, out.seconds, analyzer)
+            if task.pdf is not None or notes:
+                if task.pdf:
+                    local[task.pdf] = Path(tmp) / "report.pdf"
+                if task.notes_csv:
+                    local[task.notes_csv] = Path(tmp) / "notes.csv"
+                export_report(
+                    results, analyzer.classes, notes,
+                    SessionMeta.from_analyzer(analyzer, patient_code="", source=src.name),
+                    pdf_path=local.get(task.pdf), notes_csv_path=local.get(task.notes_csv),
+                    metrics=metrics,
+                )
+        except CoreError as exc:
+            out.error = str(exc)
+        except Exception as exc:  # a bug, not bad input: reported by name, the others go on
+            out.error = f"unexpected {type(exc).__name__}: {exc} (please report)"
+        for dest, path in local.items():
+            if path.is_file():  # what a local run would have left on disk, partial CSV included
+                out.files[dest] = (path.read_bytes(), path.stat().st_mode & 0o777)
+    return out
+
+
+# --- the driver side -----------------------------------------------------------------------
+
+def _write(outcome: Outcome) -> list[str]:
+    written = []
+    for dest, (data, mode) in outcome.files.items():
+        path = Path(dest)
+        try:
+            path.write_bytes(data)
+            path.chmod(mode)
+        except OSError as exc:
+            raise CoreError(f"cannot write {path}: {exc.strerror or exc}") from None
+        written.append(dest)
+    return written
+
+
+def _import_ray():
+    os.environ["RAY_USAGE_STATS_ENABLED"] = "0"  # before Ray is imported: no usage reports
+    for key, value in WORKER_ENV.items():
+        os.environ.setdefault(key, value)
+    try:
+        import ray
+    except ImportError:
+        raise CoreError("--ray needs Ray: pip install 'fer-companion[cluster]'") from None
+    return ray
+
+
+def connect(address: str | None):
+    """Join the cluster at `address` (None: the one on this machine, else a local Ray).
+    Returns (ray, started_here). Ray already initialised in this process is used as is."""
+    ray = _import_ray()
+    if ray.is_initialized():
+        return ray, False
+    try:
+        ray.init(address=address or None, runtime_env={"env_vars": dict(WORKER_ENV)},
+                 include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR)
+    except Exception as exc:  # ConnectionError, RuntimeError, ValueError: all one line here
+        where = f"at {address}" if address else "on this machine"
+        raise CoreError(f"cannot start or reach a Ray cluster {where}: {exc}") from None
+    return ray, True
+
+
+def _ship_model(ray, path: Path, device: str, smooth_s: float) -> ModelShipment:
+    data = path.read_bytes()
+    return ModelShipment(path.name, hashlib.sha256(data).hexdigest(), ray.put(data),
+                         device, smooth_s)
+
+
+def run(args) -> int:
+    """`fer-analyze --ray`: `args` as parsed by `cli._parser()`; returns the exit status."""
+    from app.core import cli
+    from app.core.analysis.analyzer import Analyzer
+    from app.core.report.data import load_metrics
+    from app.core.report.notes_csv import read_notes_csv
+
+    started = None
+    try:
+        tasks = plan(args.input, args.csv, args.pdf, with_notes=args.notes is not None)
+        if args.notes is not None and len(tasks) > 1:
+            raise CoreError("--notes belongs to one recording, not to a folder")
+        # The model is checked here, on the CPU (the device is the workers' business), so a bad
+        # model fails in a second instead of once per recording.
+        checked = Analyzer(args.model, device="cpu")
+        notes = read_notes_csv(args.notes, checked.classes) if args.notes else []
+        metrics = load_metrics(checked.classifier.path)
+        ray, started = connect(args.ray)
+        resources = ray.cluster_resources()
+        if args.device == "gpu" and not resources.get("GPU"):
+            raise CoreError("--device gpu: no node of the Ray cluster has a GPU")
+        model = _ship_model(ray, Path(checked.classifier.path), args.device, args.smooth)
+    except CoreError as exc:
+        cli._error(exc)
+        _shutdown(started)
+        return 1
+    nodes = sum(1 for n in ray.nodes() if n.get("Alive"))
+    gpus = f", {resources['GPU']:g} GPUs" if resources.get("GPU") else ""
+    print(f"Ray: {nodes} node(s), {resources.get('CPU', 0):g} CPUs{gpus}; "
+          f"{len(tasks)} recording(s)", flush=True)
+    remote = ray.remote(analyze_task).options(
+        num_cpus=1, num_gpus=1 if args.device == "gpu" else 0)
+    try:
+        return _collect(ray, tasks, [
+            remote.remote(t, model, args.max_frames, notes, metrics) for t in tasks])
+    finally:
+        _shutdown(started)
+
+
+def _collect(ray, tasks: list[Task], refs: list) -> int:
+    from app.core import cli
+
+    names = {ref: Path(t.spec).name for ref, t in zip(refs, tasks, strict=True)}
+    pending, failed, frames, start = list(refs), [], 0, time.perf_counter()
+    with tqdm(total=len(refs), unit="recording", file=sys.stderr, disable=None) as bar:
+        try:
+            while pending:
+                (ref,), pending = ray.wait(pending, num_returns=1)
+                try:
+                    outcome = ray.get(ref)
+                except Exception as exc:  # the worker or its node died (after Ray's retries)
+                    outcome = Outcome(names[ref], error=f"lost on the cluster: "
+                                      f"{(str(exc).strip().splitlines() or ['?'])[0]}")
+                try:
+                    written = _write(outcome)
+                except CoreError as exc:
+                    outcome.error, written = outcome.error or str(exc), []
+                bar.update()
+                frames += outcome.frames
+                if outcome.error:
+                    failed.append(outcome.name)
+                    bar.clear()
+                    named = outcome.name in outcome.error
+                    cli._error(outcome.error if named else f"{outcome.name}: {outcome.error}")
+                    continue
+                lines = [outcome.summary, f"  node        {outcome.node}"]
+                lines += [f"  wrote       {p}" for p in written[1:]]
+                tqdm.write("\n".join(lines), file=sys.stdout)
+        except KeyboardInterrupt:
+            for ref in pending:
+                ray.cancel(ref, force=True)
+            cli._error(f"interrupted; {len(pending)} recording(s) not analysed")
+            return 130
+    seconds = time.perf_counter() - start
+    done = len(refs) - len(failed)
+    print(f"{done} of {len(refs)} recording(s) analysed, {frames} frames in {seconds:.1f} s "
+          f"({frames / seconds if seconds > 0 else 0:.1f} frames/s over the cluster)"
+          + (f"; failed: {', '.join(failed)}" if failed else ""), flush=True)
+    return 1 if failed else 0
+
+
+def _shutdown(started: bool | None) -> None:
+    if started:
+        import ray
+
+        ray.shutdown()
