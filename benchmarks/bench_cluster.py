@@ -87,9 +87,9 @@ def main() -> None:
         rows.append(("plain fer-analyze", "-", "-", frames / plain, "-", plain_short / args.short))
         for workers in (1, 2):
             t = time.perf_counter()
-            ray.init(num_cpus=workers, include_dashboard=False, log_to_driver=False,
-                     runtime_env={"env_vars": {"ORT_DISABLE_TELEMETRY": "1",
-                                               "RAY_USAGE_STATS_ENABLED": "0"}})
+            ray.init(address="local", num_cpus=workers, include_dashboard=False,
+                     log_to_driver=False, runtime_env={"env_vars": {
+                         "ORT_DISABLE_TELEMETRY": "1", "RAY_USAGE_STATS_ENABLED": "0"}})
             init_s = time.perf_counter() - t
             t = time.perf_counter()
             ray.get(ray.remote(lambda: os.getpid()).remote())

@@ -18,10 +18,12 @@ every worker's environment: nothing leaves the cluster.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
 import re
+import socket
 import sys
 import tempfile
 import time
@@ -38,6 +40,7 @@ from app.core.session.notes import Note
 # What workers must have in their environment before anything imports onnxruntime or Ray.
 WORKER_ENV = {"ORT_DISABLE_TELEMETRY": "1", "RAY_USAGE_STATS_ENABLED": "0"}
 _ADDRESS = re.compile(r"^(auto|local|ray://\S+|\[[0-9A-Fa-f:.]+\]:\d+|[\w.-]+:\d+)$")
+_HOST_PORT = re.compile(r"^(?P<host>\[[0-9A-Fa-f:.]+\]|[\w.-]+):(?P<port>\d+)$")
 
 
 def ray_argv(argv: Sequence[str]) -> list[str]:
@@ -247,6 +250,9 @@ def _import_ray():
     os.environ["RAY_USAGE_STATS_ENABLED"] = "0"  # before Ray is imported: no usage reports
     for key, value in WORKER_ENV.items():
         os.environ.setdefault(key, value)
+    # Join clusters with their shared token (~/.ray/auth_token or RAY_AUTH_TOKEN): Ray 2.60
+    # starts heads with token authentication but only sends a token when told to.
+    os.environ.setdefault("RAY_AUTH_MODE", "token")
     try:
         import ray
     except ImportError:
@@ -260,13 +266,51 @@ def connect(address: str | None):
     ray = _import_ray()
     if ray.is_initialized():
         return ray, False
-    try:
-        ray.init(address=address or None, runtime_env={"env_vars": dict(WORKER_ENV)},
-                 include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR)
-    except Exception as exc:  # ConnectionError, RuntimeError, ValueError: all one line here
+    if address and (m := _HOST_PORT.match(address)):
+        # Ray waits minutes on an address where nothing listens; a plain connect says so now.
+        try:
+            socket.create_connection((m["host"].strip("[]"), int(m["port"])), timeout=10).close()
+        except OSError as exc:
+            raise CoreError(f"cannot reach a Ray cluster at {address}: "
+                            f"{exc.strerror or exc} (is `ray start --head` running there?)"
+                            ) from None
+    # Ray's C++ client retries a refused or unauthenticated connection for ~20 s with a
+    # warning line a second on stderr; keep those aside and name the cause in one line. (Not
+    # when Ray may start here: its processes would inherit the file.)
+    with _stderr_aside() if address else contextlib.nullcontext() as aside:
+        try:
+            ray.init(address=address or None, runtime_env={"env_vars": dict(WORKER_ENV)},
+                     include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR)
+            failure = None
+        except Exception as exc:  # ConnectionError, AuthenticationError...: all one line here
+            failure = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            if "Unauthenticated" in (aside() if aside else "") or "AuthToken" in failure:
+                failure += (" (token authentication: this machine needs the cluster's token, "
+                            "~/.ray/auth_token of the head or RAY_AUTH_TOKEN)")
+    if failure is not None:
         where = f"at {address}" if address else "on this machine"
-        raise CoreError(f"cannot start or reach a Ray cluster {where}: {exc}") from None
+        raise CoreError(f"cannot start or reach a Ray cluster {where}: {failure}")
     return ray, True
+
+
+@contextlib.contextmanager
+def _stderr_aside():
+    """File descriptor 2 into a temporary file for the block (native code writes there);
+    yields a function returning what was written so far."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as aside:
+        os.dup2(aside.fileno(), 2)
+
+        def text() -> str:
+            aside.seek(0)
+            return aside.read().decode("utf-8", "replace")
+
+        try:
+            yield text
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
 
 
 def _ship_model(ray, path: Path, device: str, smooth_s: float) -> ModelShipment:

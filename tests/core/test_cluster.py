@@ -31,7 +31,7 @@ def local_ray():
     os.environ["RAY_USAGE_STATS_ENABLED"] = "0"
     env = {"ORT_DISABLE_TELEMETRY": "1", "RAY_USAGE_STATS_ENABLED": "0",
            "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))}
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False,
+    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False,
              runtime_env={"env_vars": env})
     yield ray
     ray.shutdown()
@@ -138,3 +138,14 @@ def test_bad_lists_fail_before_ray_starts(tmp_path, tiny_model, capsys, body, ex
 def test_camera_is_refused(tmp_path, tiny_model, capsys):
     assert cli(["--ray", "0", "--csv", tmp_path / "out", "--model", tiny_model]) == 1
     assert "not a camera or a stream" in capsys.readouterr().err
+
+
+def test_unreachable_cluster_is_one_line_at_once(tmp_path, face_clip, tiny_model, capsys,
+                                                 monkeypatch):
+    ray = pytest.importorskip("ray", reason="Ray is not installed")
+    monkeypatch.setattr(ray, "is_initialized", lambda: False)  # even beside the local Ray
+    shutil.copy(face_clip, tmp_path / "a.mp4")
+    rc = cli(["--ray", "127.0.0.1:9", tmp_path, "--csv", tmp_path / "out", "--model", tiny_model])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert rc == 1 and len(err) == 1, err
+    assert "cannot reach a Ray cluster at 127.0.0.1:9" in err[0]
