@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import io
 import logging
 import os
 import re
@@ -81,8 +82,8 @@ class ModelShipment:
     """The model's bytes (an object-store reference) and what a worker needs to load it."""
 
     name: str
-    sha256: str
-    data: object  # ray.ObjectRef of the bytes
+    sha256: str  # of the model and its metrics.json
+    data: object  # ray.ObjectRef of {file name: bytes}: the model and its metrics.json
     device: str
     smooth_s: float
 
@@ -91,9 +92,8 @@ class ModelShipment:
 class Outcome:
     name: str
     files: dict[str, tuple[bytes, int]] = field(default_factory=dict)  # path -> (bytes, mode)
-    summary: str = ""
-    frames: int = 0
-    seconds: float = 0.0
+    summary: str = ""  # what a local run prints for the recording
+    frames: int = 0  # rows in its frames CSV
     error: str | None = None
     node: str = ""
 
@@ -156,7 +156,8 @@ _ANALYZERS: dict[tuple, object] = {}  # one Analyzer per worker process and mode
 
 
 def _worker_analyzer(model: ModelShipment):
-    """The Analyzer for `model`, loaded once per worker process from a node-local copy."""
+    """The Analyzer for `model`, loaded once per worker process from a node-local copy (the
+    same file names as on the driver: reports name the model, metrics.json sits beside it)."""
     key = (model.sha256, model.device, model.smooth_s)
     if key not in _ANALYZERS:
         import ray
@@ -164,86 +165,80 @@ def _worker_analyzer(model: ModelShipment):
         from app.core.analysis.analyzer import Analyzer
 
         folder = Path(tempfile.gettempdir()) / "fer-companion-models" / model.sha256
-        path = folder / model.name  # same file name: the report names the model by it
-        if not path.is_file():
-            data = ray.get(model.data)
-            if hashlib.sha256(data).hexdigest() != model.sha256:
+        if not (folder / model.name).is_file():
+            files = ray.get(model.data)
+            if _digest(files) != model.sha256:
                 raise CoreError(f"{model.name}: model bytes damaged in transit")
             folder.mkdir(parents=True, exist_ok=True)
-            part = folder / f".{model.name}.{os.getpid()}.part"
-            part.write_bytes(data)
-            os.replace(part, path)  # atomic: tasks of other processes may race here
-        _ANALYZERS[key] = Analyzer(path, device=model.device, smooth_s=model.smooth_s)
+            for name in sorted(files, key=lambda n: n == model.name):  # the model last
+                part = folder / f".{name}.{os.getpid()}.part"
+                part.write_bytes(files[name])
+                os.replace(part, folder / name)  # atomic: other workers may race here
+        _ANALYZERS[key] = Analyzer(folder / model.name, device=model.device,
+                                   smooth_s=model.smooth_s)
     return _ANALYZERS[key]
 
 
 def analyze_task(task: Task, model: ModelShipment, max_frames: int | None,
-                 notes: Sequence[Note], metrics: dict | None) -> Outcome:
-    """Body of one Ray task: the local run of one recording, into a temporary folder."""
+                 notes: Sequence[Note], threshold) -> Outcome:
+    """Body of one Ray task: the local command's own `_run` for one recording, into a
+    temporary folder whose files (and the paths in what it prints) are mapped back to
+    `task`'s."""
     from app.core import cli
-    from app.core.analysis.pipeline import analyze_source
-    from app.core.analysis.sources import open_source, quiet_native_logs
-    from app.core.report.exports import export_report
-    from app.core.report.frames_csv import FramesCsvWriter
-    from app.core.session.store import SessionMeta
+    from app.core.analysis.sources import quiet_native_logs
 
     quiet_native_logs()
     out = Outcome(name=Path(task.spec).name, node=os.uname().nodename)
     with tempfile.TemporaryDirectory(prefix="fer-analyze-") as tmp:
-        local = {task.csv: Path(tmp) / "frames.csv"}
+        csv = Path(tmp) / Path(task.csv).name  # same name: _run derives the notes CSV's
+        pdf = Path(tmp) / "report.pdf" if task.pdf else None
+        local = {csv: task.csv, pdf: task.pdf}
+        if task.notes_csv:
+            local[csv.with_name(Path(task.notes_csv).name)] = task.notes_csv
+        printed = io.StringIO()
         try:
             analyzer = _worker_analyzer(model)
-            src = open_source(task.spec)
-            out.name = src.name
-            results = []
-            try:
-                with FramesCsvWriter(local[task.csv], analyzer.classes) as writer:
-                    start = time.perf_counter()
-                    try:
-                        for r in analyze_source(src, analyzer, max_frames=max_frames):
-                            writer.write(r)
-                            results.append(r)
-                    except CoreError as exc:
-                        raise CoreError(f"{exc} ({writer.rows} rows kept in {task.csv})") from None
-                    out.seconds = time.perf_counter() - start
-            finally:
-                src.close()
-            out.frames = len(results)
-            out.summary = cli._summary(src.name, Path(task.csv), results, out.seconds, analyzer)
-            if task.pdf is not None or notes:
-                if task.pdf:
-                    local[task.pdf] = Path(tmp) / "report.pdf"
-                if task.notes_csv:
-                    local[task.notes_csv] = Path(tmp) / "notes.csv"
-                export_report(
-                    results, analyzer.classes, notes,
-                    SessionMeta.from_analyzer(analyzer, patient_code="", source=src.name),
-                    pdf_path=local.get(task.pdf), notes_csv_path=local.get(task.notes_csv),
-                    metrics=metrics,
-                )
+            with contextlib.redirect_stdout(printed):
+                cli._run(cli.Job(task.spec, csv, pdf), analyzer, max_frames, list(notes),
+                         threshold)
         except CoreError as exc:
             out.error = str(exc)
+        except OSError as exc:
+            out.error = f"cannot write {exc.filename or csv}: {exc.strerror or exc}"
         except Exception as exc:  # a bug, not bad input: reported by name, the others go on
             out.error = f"unexpected {type(exc).__name__}: {exc} (please report)"
-        for dest, path in local.items():
-            if path.is_file():  # what a local run would have left on disk, partial CSV included
+        for path, dest in local.items():
+            if path is not None and path.is_file():  # partial CSVs too, as a local run keeps
                 out.files[dest] = (path.read_bytes(), path.stat().st_mode & 0o777)
+        if task.csv in out.files:  # one line per frame after the header, no quoted newlines
+            out.frames = max(0, out.files[task.csv][0].count(b"\n") - 1)
+        out.summary = printed.getvalue().rstrip("\n")
+        for path, dest in local.items():
+            if path is not None:
+                out.summary = out.summary.replace(str(path), dest)
+                out.error = out.error and out.error.replace(str(path), dest)
     return out
+
+
+def _digest(files: dict[str, bytes]) -> str:
+    h = hashlib.sha256()
+    for name in sorted(files):
+        h.update(name.encode() + b"\0" + hashlib.sha256(files[name]).digest())
+    return h.hexdigest()
 
 
 # --- the driver side -----------------------------------------------------------------------
 
-def _write(outcome: Outcome) -> list[str]:
-    written = []
+def _write(outcome: Outcome) -> None:
     for dest, (data, mode) in outcome.files.items():
         path = Path(dest)
-        try:
-            path.write_bytes(data)
-            path.chmod(mode)
+        try:  # created with its mode (0600 for patient data), never briefly wider
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+            with os.fdopen(fd, "wb") as f:
+                os.fchmod(f.fileno(), mode)
+                f.write(data)
         except OSError as exc:
             raise CoreError(f"cannot write {path}: {exc.strerror or exc}") from None
-        written.append(dest)
-    return written
 
 
 def _import_ray():
@@ -266,6 +261,8 @@ def connect(address: str | None):
     ray = _import_ray()
     if ray.is_initialized():
         return ray, False
+    if not address:
+        address = _running_here(ray)
     if address and (m := _HOST_PORT.match(address)):
         # Ray waits minutes on an address where nothing listens; a plain connect says so now.
         try:
@@ -277,9 +274,10 @@ def connect(address: str | None):
     # Ray's C++ client retries a refused or unauthenticated connection for ~20 s with a
     # warning line a second on stderr; keep those aside and name the cause in one line. (Not
     # when Ray may start here: its processes would inherit the file.)
-    with _stderr_aside() if address else contextlib.nullcontext() as aside:
+    remote = address not in (None, "local")
+    with _stderr_aside() if remote else contextlib.nullcontext() as aside:
         try:
-            ray.init(address=address or None, runtime_env={"env_vars": dict(WORKER_ENV)},
+            ray.init(address=address, runtime_env={"env_vars": dict(WORKER_ENV)},
                      include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR)
             failure = None
         except Exception as exc:  # ConnectionError, AuthenticationError...: all one line here
@@ -288,9 +286,31 @@ def connect(address: str | None):
                 failure += (" (token authentication: this machine needs the cluster's token, "
                             "~/.ray/auth_token of the head or RAY_AUTH_TOKEN)")
     if failure is not None:
-        where = f"at {address}" if address else "on this machine"
+        where = f"at {address}" if remote else "on this machine"
         raise CoreError(f"cannot start or reach a Ray cluster {where}: {failure}")
     return ray, True
+
+
+def _running_here(ray) -> str | None:
+    """The cluster `ray.init()` would join (RAY_ADDRESS, else the last `ray start` on this
+    machine), or None to start a local Ray. A `ray start` that was killed leaves its address
+    behind and Ray would wait minutes on it: such an address is dropped here, with a line."""
+    try:  # Ray's own lookup (not public API: on any change, let ray.init() decide)
+        from ray._private.services import get_ray_address_from_environment
+
+        found = get_ray_address_from_environment(None, None)
+    except Exception:
+        return None
+    m = _HOST_PORT.match(found or "")
+    if m is None or os.environ.get("RAY_ADDRESS"):
+        return found  # RAY_ADDRESS is the user's word: checked like an ADDRESS
+    try:
+        socket.create_connection((m["host"].strip("[]"), int(m["port"])), timeout=3).close()
+        return found
+    except OSError:
+        print(f"No Ray cluster answers at {found} (left by an earlier `ray start`); "
+              "starting a local Ray on this machine.", file=sys.stderr, flush=True)
+        return "local"
 
 
 @contextlib.contextmanager
@@ -314,15 +334,18 @@ def _stderr_aside():
 
 
 def _ship_model(ray, path: Path, device: str, smooth_s: float) -> ModelShipment:
-    data = path.read_bytes()
-    return ModelShipment(path.name, hashlib.sha256(data).hexdigest(), ray.put(data),
-                         device, smooth_s)
+    files = {path.name: path.read_bytes()}
+    metrics = path.with_name("metrics.json")  # the report's model figures
+    if metrics.is_file():
+        files[metrics.name] = metrics.read_bytes()
+    return ModelShipment(path.name, _digest(files), ray.put(files), device, smooth_s)
 
 
 def run(args) -> int:
     """`fer-analyze --ray`: `args` as parsed by `cli._parser()`; returns the exit status."""
     from app.core import cli
     from app.core.analysis.analyzer import Analyzer
+    from app.core.analysis.uncertainty import threshold_for
     from app.core.report.data import load_metrics
     from app.core.report.notes_csv import read_notes_csv
 
@@ -335,7 +358,8 @@ def run(args) -> int:
         # model fails in a second instead of once per recording.
         checked = Analyzer(args.model, device="cpu")
         notes = read_notes_csv(args.notes, checked.classes) if args.notes else []
-        metrics = load_metrics(checked.classifier.path)
+        path = checked.classifier.path
+        threshold = threshold_for(path, load_metrics(path), args.uncertain_below)
         ray, started = connect(args.ray)
         resources = ray.cluster_resources()
         if args.device == "gpu" and not resources.get("GPU"):
@@ -353,7 +377,7 @@ def run(args) -> int:
         num_cpus=1, num_gpus=1 if args.device == "gpu" else 0)
     try:
         return _collect(ray, tasks, [
-            remote.remote(t, model, args.max_frames, notes, metrics) for t in tasks])
+            remote.remote(t, model, args.max_frames, notes, threshold) for t in tasks])
     finally:
         _shutdown(started)
 
@@ -373,9 +397,9 @@ def _collect(ray, tasks: list[Task], refs: list) -> int:
                     outcome = Outcome(names[ref], error=f"lost on the cluster: "
                                       f"{(str(exc).strip().splitlines() or ['?'])[0]}")
                 try:
-                    written = _write(outcome)
+                    _write(outcome)
                 except CoreError as exc:
-                    outcome.error, written = outcome.error or str(exc), []
+                    outcome.error = outcome.error or str(exc)
                 bar.update()
                 frames += outcome.frames
                 if outcome.error:
@@ -384,9 +408,7 @@ def _collect(ray, tasks: list[Task], refs: list) -> int:
                     named = outcome.name in outcome.error
                     cli._error(outcome.error if named else f"{outcome.name}: {outcome.error}")
                     continue
-                lines = [outcome.summary, f"  node        {outcome.node}"]
-                lines += [f"  wrote       {p}" for p in written[1:]]
-                tqdm.write("\n".join(lines), file=sys.stdout)
+                tqdm.write(f"{outcome.summary}\n  node        {outcome.node}", file=sys.stdout)
         except KeyboardInterrupt:
             for ref in pending:
                 ray.cancel(ref, force=True)
