@@ -88,6 +88,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "doubles the app's inference cost, so off by default (auto: on if it "
                         "helps on the validation split)")
     p.add_argument("--resume", action="store_true", help="continue an interrupted run")
+    p.add_argument("--ray", nargs="?", const="", metavar="ADDRESS",
+                   help="search as a Ray Tune experiment and fit on a Ray worker (host:port "
+                        "of a cluster's head; default: this machine's); needs [cluster]")
     return p
 
 
@@ -118,7 +121,9 @@ def resolve_csv(arg: Path | None) -> Path:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    from app.core.cluster import ray_argv  # `--ray [ADDRESS] data.csv`: the CSV is no address
+
+    args = build_parser().parse_args(ray_argv(sys.argv[1:] if argv is None else argv))
     try:
         return run(args)
     except DataError as exc:
@@ -229,6 +234,10 @@ def run(args: argparse.Namespace) -> int:
     if args.hparams is not None:
         hp = load_hparams(args.hparams, args.width, args.arch)
         search_info["max_evals"] = 0
+    elif args.max_evals > 0 and args.ray is not None:
+        from training.ray_search import run_search_ray
+
+        hp, search_info["trials"] = run_search_ray(train, val, task, args)
     elif args.max_evals > 0:
         hp, trials = run_search(train, val, task, args.workdir / "search", args.max_evals,
                                 args.search_epochs, args.search_fraction, args.seed,
@@ -242,6 +251,10 @@ def run(args: argparse.Namespace) -> int:
     prior = max(prior, search_s - (time.perf_counter() - t_search))
     _save_timing(timing_file, prior + time.perf_counter() - t_start, search_s)
 
+    if args.ray is not None:  # each final fit on a Ray worker, then reloaded here
+        from training.ray_search import fit_on_a_worker
+
+        fit = fit_on_a_worker(args.ray)  # noqa: F811
     members = []
     for m in range(args.ensemble):
         final_dir = args.workdir / ("final" if m == 0 else f"final{m + 1}")

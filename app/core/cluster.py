@@ -255,9 +255,11 @@ def _import_ray():
     return ray
 
 
-def connect(address: str | None):
-    """Join the cluster at `address` (None: the one on this machine, else a local Ray).
-    Returns (ray, started_here). Ray already initialised in this process is used as is."""
+def connect(address: str | None, env: dict[str, str] | None = None,
+            log_to_driver: bool = False):
+    """Join the cluster at `address` (None: the one on this machine, else a local Ray), with
+    `env` in the workers' environment besides WORKER_ENV. Returns (ray, started_here). Ray
+    already initialised in this process is used as is."""
     ray = _import_ray()
     if ray.is_initialized():
         return ray, False
@@ -277,8 +279,9 @@ def connect(address: str | None):
     remote = address not in (None, "local")
     with _stderr_aside() if remote else contextlib.nullcontext() as aside:
         try:
-            ray.init(address=address, runtime_env={"env_vars": dict(WORKER_ENV)},
-                     include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR)
+            ray.init(address=address, runtime_env={"env_vars": {**WORKER_ENV, **(env or {})}},
+                     include_dashboard=False, log_to_driver=log_to_driver,
+                     logging_level=logging.ERROR)
             failure = None
         except Exception as exc:  # ConnectionError, AuthenticationError...: all one line here
             failure = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
@@ -301,7 +304,9 @@ def _running_here(ray) -> str | None:
         found = get_ray_address_from_environment(None, None)
     except Exception:
         return None
-    m = _HOST_PORT.match(found or "")
+    if found is None:  # nothing running: say "local" (with token authentication on, Ray
+        return "local"  # 2.60's ray.init() fails to start one when given no address)
+    m = _HOST_PORT.match(found)
     if m is None or os.environ.get("RAY_ADDRESS"):
         return found  # RAY_ADDRESS is the user's word: checked like an ADDRESS
     try:
