@@ -246,8 +246,10 @@ def _import_ray():
     for key, value in WORKER_ENV.items():
         os.environ.setdefault(key, value)
     # Join clusters with their shared token (~/.ray/auth_token or RAY_AUTH_TOKEN): Ray 2.60
-    # starts heads with token authentication but only sends a token when told to.
-    os.environ.setdefault("RAY_AUTH_MODE", "token")
+    # starts heads with token authentication but only sends a token when told to. Ray reads
+    # the mode once, on import: set after that, its own local start would lock it out.
+    if "ray" not in sys.modules:
+        os.environ.setdefault("RAY_AUTH_MODE", "token")
     try:
         import ray
     except ImportError:

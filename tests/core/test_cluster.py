@@ -37,6 +37,17 @@ def local_ray():
     ray.shutdown()
 
 
+@pytest.fixture(autouse=True)
+def _ray_settings_restored(monkeypatch):
+    """`--ray` sets Ray's settings in this process's environment, as the command should; a test
+    must not leave them to the next one."""
+    for key in ("RAY_USAGE_STATS_ENABLED", "RAY_AUTH_MODE", "ORT_DISABLE_TELEMETRY"):
+        if key in os.environ:
+            monkeypatch.setenv(key, os.environ[key])
+        else:
+            monkeypatch.delenv(key, raising=False)
+
+
 @pytest.mark.parametrize(("argv", "expect"), [
     (["--ray", "in/", "--csv", "o"], ["--ray=", "in/", "--csv", "o"]),
     (["--ray", "head.lan:6379", "in/"], ["--ray=head.lan:6379", "in/"]),
