@@ -380,8 +380,14 @@ def run(args) -> int:
     gpus = f", {resources['GPU']:g} GPUs" if resources.get("GPU") else ""
     print(f"Ray: {nodes} node(s), {resources.get('CPU', 0):g} CPUs{gpus}; "
           f"{len(tasks)} recording(s)", flush=True)
+    # One recording keeps two cores busy (decoding thread + two classifier threads): two at
+    # once on a 2-core node only compete (benchmarks/bench_cluster.py), so a task takes two.
+    from app.core.analysis.classifier import CLASSIFY_THREADS
+
+    smallest = min((n["Resources"].get("CPU", 0) for n in ray.nodes() if n.get("Alive")),
+                   default=1) or 1
     remote = ray.remote(analyze_task).options(
-        num_cpus=1, num_gpus=1 if args.device == "gpu" else 0)
+        num_cpus=min(CLASSIFY_THREADS, smallest), num_gpus=1 if args.device == "gpu" else 0)
     try:
         return _collect(ray, tasks, [
             remote.remote(t, model, args.max_frames, notes, threshold) for t in tasks])
