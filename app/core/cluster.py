@@ -86,6 +86,7 @@ class ModelShipment:
     data: object  # ray.ObjectRef of {file name: bytes}: the model and its metrics.json
     device: str
     smooth_s: float
+    detector: str
 
 
 @dataclass
@@ -158,7 +159,7 @@ _ANALYZERS: dict[tuple, object] = {}  # one Analyzer per worker process and mode
 def _worker_analyzer(model: ModelShipment):
     """The Analyzer for `model`, loaded once per worker process from a node-local copy (the
     same file names as on the driver: reports name the model, metrics.json sits beside it)."""
-    key = (model.sha256, model.device, model.smooth_s)
+    key = (model.sha256, model.device, model.smooth_s, model.detector)
     if key not in _ANALYZERS:
         import ray
 
@@ -175,7 +176,7 @@ def _worker_analyzer(model: ModelShipment):
                 part.write_bytes(files[name])
                 os.replace(part, folder / name)  # atomic: other workers may race here
         _ANALYZERS[key] = Analyzer(folder / model.name, device=model.device,
-                                   smooth_s=model.smooth_s)
+                                   smooth_s=model.smooth_s, detector=model.detector)
     return _ANALYZERS[key]
 
 
@@ -340,12 +341,12 @@ def _stderr_aside():
             os.close(saved)
 
 
-def _ship_model(ray, path: Path, device: str, smooth_s: float) -> ModelShipment:
+def _ship_model(ray, path: Path, device: str, smooth_s: float, detector: str) -> ModelShipment:
     files = {path.name: path.read_bytes()}
     metrics = path.with_name("metrics.json")  # the report's model figures
     if metrics.is_file():
         files[metrics.name] = metrics.read_bytes()
-    return ModelShipment(path.name, _digest(files), ray.put(files), device, smooth_s)
+    return ModelShipment(path.name, _digest(files), ray.put(files), device, smooth_s, detector)
 
 
 def run(args) -> int:
@@ -363,7 +364,7 @@ def run(args) -> int:
             raise CoreError("--notes belongs to one recording, not to a folder")
         # The model is checked here, on the CPU (the device is the workers' business), so a bad
         # model fails in a second instead of once per recording.
-        checked = Analyzer(args.model, device="cpu")
+        checked = Analyzer(args.model, device="cpu", detector=args.detector)
         notes = read_notes_csv(args.notes, checked.classes) if args.notes else []
         path = checked.classifier.path
         threshold = threshold_for(path, load_metrics(path), args.uncertain_below)
@@ -371,7 +372,8 @@ def run(args) -> int:
         resources = ray.cluster_resources()
         if args.device == "gpu" and not resources.get("GPU"):
             raise CoreError("--device gpu: no node of the Ray cluster has a GPU")
-        model = _ship_model(ray, Path(checked.classifier.path), args.device, args.smooth)
+        model = _ship_model(ray, Path(checked.classifier.path), args.device, args.smooth,
+                            args.detector)
     except CoreError as exc:
         cli._error(exc)
         _shutdown(started)
