@@ -181,7 +181,7 @@ def _worker_analyzer(model: ModelShipment):
 
 
 def analyze_task(task: Task, model: ModelShipment, max_frames: int | None,
-                 notes: Sequence[Note], threshold) -> Outcome:
+                 notes: Sequence[Note], threshold, span=None) -> Outcome:
     """Body of one Ray task: the local command's own `_run` for one recording, into a
     temporary folder whose files (and the paths in what it prints) are mapped back to
     `task`'s."""
@@ -201,7 +201,7 @@ def analyze_task(task: Task, model: ModelShipment, max_frames: int | None,
             analyzer = _worker_analyzer(model)
             with contextlib.redirect_stdout(printed):
                 cli._run(cli.Job(task.spec, csv, pdf), analyzer, max_frames, list(notes),
-                         threshold)
+                         threshold, span)
         except CoreError as exc:
             out.error = str(exc)
         except OSError as exc:
@@ -392,7 +392,8 @@ def run(args) -> int:
         num_cpus=min(CLASSIFY_THREADS, smallest), num_gpus=1 if args.device == "gpu" else 0)
     try:
         return _collect(ray, tasks, [
-            remote.remote(t, model, args.max_frames, notes, threshold) for t in tasks])
+            remote.remote(t, model, args.max_frames, notes, threshold, args.baseline)
+            for t in tasks])
     finally:
         _shutdown(started)
 
