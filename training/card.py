@@ -35,6 +35,16 @@ def _cm_rows(rep: dict, classes: list[str]) -> str:
     )
 
 
+def _top_map_text(cal: dict) -> str:
+    top = cal.get("top_map") or {}
+    if "val_ece_without" not in top:
+        return ""
+    verdict = "kept" if top.get("knots") else "not kept"
+    return (f", then a monotone map of the top probability ({verdict}: validation ECE "
+            f"{top['val_ece_without']:.3f} without it, {top['val_ece_cross_fitted']:.3f} with it "
+            "fitted on the other half)")
+
+
 def _truth_section(title: str, rep: dict, classes: list[str], png: str, ece: float | None) -> str:
     cal = f", expected calibration error {ece:.3f}" if ece is not None else ""
     return f"""### {title} ({rep['n']} images)
@@ -183,7 +193,7 @@ batch {hp['batch_size']}; final fit {m['final']['epochs_run']} epochs (best vali
 {truths}
 ## Calibration
 A "90 %" should be right nine times in ten. Temperature {cal.get('temperature', 1.0):.3f}, fitted on the
-validation split (original labels) and applied inside the graph, takes the expected calibration
+validation split (original labels) and applied inside the graph{_top_map_text(cal)}, takes the expected calibration
 error ({cal.get('bins', 15)} equal-width bins of the top probability) on PublicTest from
 {cal.get('ece_original_uncalibrated', float('nan')):.3f} to **{cal.get('ece_original', float('nan')):.3f}** against the original labels
 (consensus: {cal.get('ece_consensus_uncalibrated', float('nan')):.3f} → {cal.get('ece_consensus', float('nan')):.3f}). Reliability diagram: `reliability_diagram.png`.

@@ -296,8 +296,16 @@ def run(args: argparse.Namespace) -> int:
         temperature = calibrate.fit_temperature(val_z[use_flip], val_truths["original"])
     log.info("temperature %.3f (fitted on validation, original labels)", temperature)
 
+    top = {"knots": None}
+    if args.calibrate == "on":
+        top = calibrate.choose_top_map(calibrate.calibrated_probs(val_z[use_flip], temperature),
+                                       val_truths["original"], args.seed)
+        log.info("top-probability map: validation ECE %.4f without, %.4f cross-fitted -> %s",
+                 top["val_ece_without"], top["val_ece_cross_fitted"],
+                 "kept" if top["knots"] else "dropped")
     test_z = view_logits(test, use_flip)[..., out_idx]
-    test_probs = calibrate.calibrated_probs(test_z, temperature)
+    test_probs = calibrate.apply_top_map(calibrate.calibrated_probs(test_z, temperature),
+                                         top["knots"])
     raw_probs = calibrate.calibrated_probs(test_z, 1.0)
     reports = {k: evaluate.report(test_truths[k], test_probs, classes)
                for k in ("original", "consensus") if (test_truths[k] >= 0).any()}
@@ -311,7 +319,7 @@ def run(args: argparse.Namespace) -> int:
 
     args.out.mkdir(parents=True, exist_ok=True)
     infer = export.inference_model([(r.model, hp) for r in members], task, use_flip,
-                                   temperature)
+                                   temperature, top["knots"])
     check = val.images[:512]
     date = dt.date.today().isoformat()
     diff = export.export_onnx(
@@ -350,7 +358,8 @@ def run(args: argparse.Namespace) -> int:
                                 f"accuracy {r['accuracy']:.1%}")
     calibrate.plot_reliability(
         {titles[k]: rel[k] for k in rel}, args.out / "reliability_diagram.png",
-        f"PublicTest reliability, temperature {temperature:.2f}")
+        f"PublicTest reliability, temperature {temperature:.2f}"
+        + (", top-probability map" if top["knots"] else ""))
     wall = prior + time.perf_counter() - t_start
     first = members[0]
     metrics = {
@@ -372,7 +381,7 @@ def run(args: argparse.Namespace) -> int:
                                "val_consensus": r.best_val_consensus,
                                "epochs_run": r.epochs_run} for r in members]},
         "validation": {"score_plain": score_plain, "score_flip": score_flip},
-        "calibration": {"temperature": temperature, "bins": calibrate.ECE_BINS,
+        "calibration": {"temperature": temperature, "bins": calibrate.ECE_BINS, "top_map": top,
                         **{f"ece_{k}": rel[k]["ece"] for k in rel},
                         **{f"ece_{k}_uncalibrated": rel_raw[k]["ece"] for k in rel},
                         "reliability": {k: rel[k]["bins"] for k in rel}},

@@ -48,12 +48,37 @@ class CalibratedSubset(layers.Layer):
         return {**super().get_config(), "idx": self.idx, "temperature": self.temperature}
 
 
+class TopLabelMap(layers.Layer):
+    """The top probability mapped through a monotone piecewise-linear curve (knots [[x, y], ...],
+    calibrate.fit_top_map); the other classes rescaled to fill the rest of each row."""
+
+    def __init__(self, knots: list[list[float]], **kwargs):
+        super().__init__(**kwargs)
+        self.knots = [[float(x), float(y)] for x, y in knots]
+
+    def call(self, p):
+        ops = keras.ops
+        c = ops.max(p, axis=-1, keepdims=True)
+        (x0, y), *rest = self.knots
+        mapped = ops.zeros_like(c) + y
+        for x1, y1 in rest:  # y0 + sum of slope * (the part of c inside each segment)
+            mapped = mapped + (y1 - y) / (x1 - x0) * (ops.clip(c, x0, x1) - x0)
+            x0, y = x1, y1
+        is_top = ops.cast(ops.equal(p, c), p.dtype)
+        rest_scale = (1.0 - mapped) / ops.maximum(1.0 - c, 1e-7)
+        return is_top * mapped + (1.0 - is_top) * p * rest_scale
+
+    def get_config(self):
+        return {**super().get_config(), "knots": self.knots}
+
+
 def inference_model(
-    members: list[tuple[keras.Model, HParams]], task: Task, flip: bool, temperature: float = 1.0
+    members: list[tuple[keras.Model, HParams]], task: Task, flip: bool, temperature: float = 1.0,
+    top_map: list[list[float]] | None = None,
 ) -> keras.Model:
     """The shipped graph, float32: for each member net (an ensemble when several) and each view
     (the image, and its mirror image with `flip`), calibrated probabilities of the output
-    classes; their mean is the output."""
+    classes; their mean, then the top-probability map when there is one, is the output."""
     previous = keras.config.dtype_policy()
     keras.config.set_dtype_policy("float32")
     try:
@@ -68,6 +93,8 @@ def inference_model(
                 outs.append(CalibratedSubset(task.out_idx, temperature, name=f"probs{i}_{j}")(
                     logits(view)))
         out = outs[0] if len(outs) == 1 else layers.Average(name="mean")(outs)
+        if top_map:
+            out = TopLabelMap(top_map, name="top_map")(out)
         return keras.Model(inp, out, name="fer_classifier")
     finally:
         keras.config.set_dtype_policy(previous)

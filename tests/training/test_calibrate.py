@@ -5,7 +5,13 @@ import pytest
 
 pytest.importorskip("scipy")
 
-from training.calibrate import calibrated_probs, fit_temperature, reliability  # noqa: E402
+from training.calibrate import (  # noqa: E402
+    apply_top_map,
+    calibrated_probs,
+    choose_top_map,
+    fit_temperature,
+    reliability,
+)
 
 
 def _sample(rng, n, k, true_t):
@@ -38,3 +44,37 @@ def test_unlabelled_images_are_ignored_and_bins_add_up():
 def test_views_are_averaged_after_the_softmax():
     z = np.array([[[2.0, 0.0]], [[0.0, 2.0]]])  # two views that disagree
     assert np.allclose(calibrated_probs(z, 1.0), [[0.5, 0.5]])
+
+
+def _overconfident_at_the_top(rng, n):
+    """Probabilities whose top class is right far less often than they say when they are
+    confident: no single temperature fixes both ends."""
+    z = rng.normal(0, 2.5, (1, n, 4))
+    p = calibrated_probs(z, 1.0)
+    c = p.max(1)
+    right = rng.random(n) < np.where(c > 0.8, 0.6, c)
+    top = p.argmax(1)
+    other = (top + rng.integers(1, 4, n)) % 4
+    return p, np.where(right, top, other)
+
+
+def test_top_map_keeps_rows_and_predictions_and_lowers_the_ece():
+    rng = np.random.default_rng(3)
+    p, y = _overconfident_at_the_top(rng, 8000)
+    chosen = choose_top_map(p[:4000], y[:4000])
+    assert chosen["knots"] is not None
+    assert chosen["val_ece_cross_fitted"] < chosen["val_ece_without"]
+    xs, ys = np.array(chosen["knots"]).T
+    assert np.all(np.diff(xs) > 0) and np.all(np.diff(ys) >= 0) and ys.min() >= 0.25
+    q = apply_top_map(p[4000:], chosen["knots"])
+    assert np.allclose(q.sum(1), 1) and np.array_equal(q.argmax(1), p[4000:].argmax(1))
+    before = reliability(y[4000:], p[4000:])["ece"]
+    assert reliability(y[4000:], q)["ece"] < 0.03 < before
+
+
+def test_top_map_is_dropped_when_already_calibrated():
+    rng = np.random.default_rng(4)
+    z, y = _sample(rng, 4000, 4, true_t=1.0)
+    chosen = choose_top_map(calibrated_probs(z, 1.0), y)
+    assert chosen["knots"] is None
+    assert apply_top_map(calibrated_probs(z, 1.0), None) is not None

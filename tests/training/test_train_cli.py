@@ -82,6 +82,7 @@ def test_resume_skips_finished_trials_and_can_turn_on_the_flip(trained):
 def test_export_collapses_calibrates_and_matches_keras(tmp_path):
     import keras
 
+    from training.calibrate import apply_top_map
     from training.export import export_onnx, inference_model
     from training.model import HParams, logits_of, make_core
     from training.targets import Task
@@ -112,6 +113,13 @@ def test_export_collapses_calibrates_and_matches_keras(tmp_path):
     # the flip model is symmetric: mirrored input gives the same output
     mirrored = sess.run(None, {sess.get_inputs()[0].name: x[:, :, ::-1].astype(np.float32)})[0]
     assert np.abs(mirrored - got).max() <= 1e-5
+    # a top-probability map in the graph gives what calibrate.apply_top_map gives
+    knots = [[1 / 3, 1 / 3], [0.5, 0.42], [0.8, 0.6], [1.0, 0.75]]
+    mapped = inference_model([(c, hp) for c in cores], task, True, 2.0, top_map=knots)
+    diff = export_onnx(mapped, tmp_path / "mapped.onnx", task.classes, x)
+    sess = ort.InferenceSession(str(tmp_path / "mapped.onnx"))
+    got_mapped = sess.run(None, {sess.get_inputs()[0].name: xf})[0]
+    assert diff <= 1e-4 and np.abs(apply_top_map(got, knots) - got_mapped).max() <= 1e-5
 
 
 @pytest.mark.parametrize("arch", ["resnet", "vgg16"])
