@@ -35,6 +35,14 @@ def _cm_rows(rep: dict, classes: list[str]) -> str:
     )
 
 
+def _teacher_text(targets: dict) -> str:
+    if not targets.get("teacher"):
+        return ""
+    a = targets["teacher_weight"]
+    return (f"; distilled: that target is mixed {1 - a:.2f} : {a:.2f} with the probabilities of "
+            f"the teacher model `{targets['teacher']}` (SHA-256 {targets['teacher_sha256'][:12]}…)")
+
+
 def _top_map_text(cal: dict) -> str:
     top = cal.get("top_map") or {}
     if "val_ece_without" not in top:
@@ -164,7 +172,7 @@ had ten raters re-label every image ({targets.get('votes') or 'not used in this 
 learns {', '.join(train_classes)}; the exported graph keeps {', '.join(classes)} and renormalises
 them. Each training target is {1 - targets.get('vote_weight', 0):.2f} × the original one-hot label
 + {targets.get('vote_weight', 0):.2f} × the raters' vote distribution (images without votes keep
-their label). Every figure below is given against both truths: the original label, and the
+their label){_teacher_text(targets)}. Every figure below is given against both truths: the original label, and the
 raters' majority (the class with at least half of an image's ten votes; images without such a
 majority among these classes are left out of that truth).
 

@@ -9,6 +9,7 @@ finished fit are all picked up again.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import json
 import logging
@@ -55,6 +56,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--vote-weight", type=float, default=0.5,
                    help="share of the FER+ vote distribution in each target (0: original "
                         "labels only, 1: votes only; images without votes keep their label)")
+    p.add_argument("--teacher", type=Path, metavar="MODEL.onnx",
+                   help="distil: mix this model's probabilities (e.g. an ensemble exported by "
+                        "fer-train with the same --seed and --val-fraction) into every target")
+    p.add_argument("--teacher-weight", type=float, default=0.5,
+                   help="share of the teacher's probabilities in each target (with --teacher)")
     p.add_argument("--arch", choices=["cnn7", "resnet", "vgg16"], default="cnn7",
                    help="cnn7: the shipped design; resnet/vgg16: ResNet-18 / VGG-16 shapes")
     p.add_argument("--hparams", type=Path,
@@ -143,6 +149,8 @@ def _check_args(args: argparse.Namespace) -> None:
         raise DataError("--epochs and --search-epochs must be ≥ 1, --max-evals ≥ 0, --width ≥ 4")
     if not 0 <= args.vote_weight <= 1:
         raise DataError("--vote-weight must be between 0 and 1")
+    if not 0 <= args.teacher_weight <= 1:
+        raise DataError("--teacher-weight must be between 0 and 1")
     if not 1 <= args.ensemble <= 8:
         raise DataError("--ensemble must be between 1 and 8")
 
@@ -208,7 +216,18 @@ def run(args: argparse.Namespace) -> int:
     else:
         vote_weight = 0.0
         log.info("no FER+ votes: original labels only, no consensus truth")
-    task = Task(train_classes, classes, vote_weight)
+    teacher_weight, teacher_info = 0.0, {"teacher": None}
+    if args.teacher is not None:
+        from training.distill import sha256, teacher_probs
+
+        full = dataclasses.replace(full, teacher=teacher_probs(args.teacher, full, train_classes))
+        teacher_weight = args.teacher_weight
+        teacher_info = {"teacher": args.teacher.name, "teacher_sha256": sha256(args.teacher),
+                        "teacher_weight": teacher_weight}
+        log.info("teacher %s (weight %.2f): it agrees with the original label on %.1f %% of "
+                 "Training", args.teacher, teacher_weight,
+                 100 * np.mean(full.teacher.argmax(1) == _label_in(full, train_classes)))
+    task = Task(train_classes, classes, vote_weight, teacher_weight)
     tr_idx, va_idx = stratified_split(full.labels, args.val_fraction, args.seed)
     train = select_classes(full.subset(tr_idx), train_classes)
     val = full.subset(va_idx)
@@ -369,7 +388,7 @@ def run(args: argparse.Namespace) -> int:
         "params": int(first.model.count_params()), "ensemble": args.ensemble,
         "flip_tta": use_flip, "flip_tta_mode": args.flip_tta,
         "targets": {"votes": votes_path.name if votes_path else None,
-                    "vote_weight": vote_weight},
+                    "vote_weight": vote_weight, **teacher_info},
         "data": {"csv": csv_path.name, "train": len(train), "val": len(val), "test": len(test),
                  "val_fraction": args.val_fraction, "counts": train.counts()},
         "search": search_info,
@@ -402,6 +421,11 @@ def run(args: argparse.Namespace) -> int:
              f"{reports['consensus']['accuracy']:.4f}" if "consensus" in reports else "-",
              args.out)
     return 0
+
+
+def _label_in(ds: Dataset, classes: tuple[str, ...]) -> np.ndarray:
+    """The original labels as indices into `classes` (-1 for other classes)."""
+    return np.array([classes.index(c) if c in classes else -1 for c in ds.classes])[ds.labels]
 
 
 def _save_timing(path: Path, elapsed: float, search_s: float) -> None:

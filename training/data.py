@@ -7,6 +7,7 @@ Every malformed input raises `DataError` with a one-line message the CLI prints 
 from __future__ import annotations
 
 import csv
+import dataclasses
 import gzip
 import io
 from dataclasses import dataclass
@@ -31,6 +32,7 @@ class Dataset:
     classes: tuple[str, ...]
     rows: np.ndarray | None = None  # int64 [N], 0-based data row of the CSV (aligns FER+ votes)
     votes: np.ndarray | None = None  # float32 [N, 10] FER+ vote counts; NaN rows: no votes
+    teacher: np.ndarray | None = None  # float32 [N, K] a teacher model's probabilities (distill)
 
     def __len__(self) -> int:
         return len(self.labels)
@@ -40,7 +42,7 @@ class Dataset:
             return None if a is None else a[idx]
 
         return Dataset(self.images[idx], self.labels[idx], self.classes, pick(self.rows),
-                       pick(self.votes))
+                       pick(self.votes), pick(self.teacher))
 
     def counts(self) -> dict[str, int]:
         return {c: int((self.labels == i).sum()) for i, c in enumerate(self.classes)}
@@ -161,7 +163,7 @@ def select_classes(ds: Dataset, classes: tuple[str, ...]) -> Dataset:
         remap[ds.classes.index(c)] = i
     keep = np.flatnonzero(remap[ds.labels] >= 0)
     sub = ds.subset(keep)
-    return Dataset(sub.images, remap[sub.labels], classes, sub.rows, sub.votes)
+    return dataclasses.replace(sub, labels=remap[sub.labels], classes=classes)
 
 
 def stratified_split(

@@ -24,24 +24,29 @@ class Task:
     train_classes: tuple[str, ...]  # the net's softmax
     classes: tuple[str, ...]  # what the exported model outputs (a subset, in this order)
     vote_weight: float = 0.0  # share of the FER+ vote distribution in the target
+    teacher_weight: float = 0.0  # share of a teacher model's probabilities (distillation)
 
     @property
     def out_idx(self) -> list[int]:
         return [self.train_classes.index(c) for c in self.classes]
 
     def targets(self, ds: Dataset) -> np.ndarray:
-        """float32 [N, K_train]: (1-w)·one-hot(original) + w·votes (one-hot where no votes).
+        """float32 [N, K_train]: (1-w)·one-hot(original) + w·votes (one-hot where no votes);
+        with a teacher, that mixed (1-a : a) with the teacher's probabilities (columns in
+        `train_classes` order).
 
         `ds` must hold only training classes (its labels are mapped by class name)."""
         idx = np.array([self.train_classes.index(c) for c in ds.classes])
         onehot = np.eye(len(self.train_classes), dtype=np.float32)[idx[ds.labels]]
-        if self.vote_weight <= 0:
-            return onehot
-        dist = vote_distribution(ds, self.train_classes)
-        has = ~np.isnan(dist).any(1)
         out = onehot.copy()
-        w = self.vote_weight
-        out[has] = (1 - w) * onehot[has] + w * dist[has]
+        if self.vote_weight > 0:
+            dist = vote_distribution(ds, self.train_classes)
+            has = ~np.isnan(dist).any(1)
+            w = self.vote_weight
+            out[has] = (1 - w) * onehot[has] + w * dist[has]
+        if self.teacher_weight > 0 and ds.teacher is not None:
+            a = self.teacher_weight
+            out = (1 - a) * out + a * ds.teacher.astype(np.float32)
         return out
 
     def collapse(self, probs: np.ndarray) -> np.ndarray:

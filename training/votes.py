@@ -13,6 +13,7 @@ fear,contempt,unknown,NF`; empty vote cells mean no reliable match. Here they be
 from __future__ import annotations
 
 import csv
+import dataclasses
 import gzip
 from pathlib import Path
 
@@ -68,7 +69,7 @@ def attach_votes(ds: Dataset, table: np.ndarray) -> Dataset:
     votes = np.full((len(ds), len(VOTE_COLUMNS)), np.nan, np.float32)
     inside = ds.rows < len(table)
     votes[inside] = table[ds.rows[inside]]
-    return Dataset(ds.images, ds.labels, ds.classes, ds.rows, votes)
+    return dataclasses.replace(ds, votes=votes)
 
 
 def _class_columns(classes: tuple[str, ...]) -> list[int]:

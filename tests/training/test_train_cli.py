@@ -135,6 +135,44 @@ def test_baseline_architectures_build_for_48x48(arch):
     assert model.get_layer("fc2") is not None
 
 
+def test_distillation_from_a_teacher_model(trained, tmp_path, capsys):
+    csv, out, _ = trained
+    teacher = out / "fer_cnn.onnx"  # outputs happy,sad,surprise,neutral
+    common = [str(csv), "--max-evals", "0", "--epochs", "1", "--precision", "fp32",
+              "--votes", "none", "--int8", "off", "--teacher", str(teacher)]
+    rc = main([*common, "--train-classes", "same", "--teacher-weight", "0.7",
+               "--out", str(tmp_path / "out"), "--workdir", str(tmp_path / "w")])
+    assert rc == 0
+    m = json.loads((tmp_path / "out" / "metrics.json").read_text())
+    import hashlib
+
+    assert m["targets"]["teacher_sha256"] == hashlib.sha256(teacher.read_bytes()).hexdigest()
+    assert m["targets"]["teacher_weight"] == 0.7
+    assert "distilled" in (tmp_path / "out" / "MODEL_CARD.md").read_text()
+    assert "teacher" in (tmp_path / "w" / "train.log").read_text()
+    capsys.readouterr()
+    # a teacher that does not output the classes the student learns: one line, non-zero
+    rc = main([*common, "--train-classes", "all", "--out", str(tmp_path / "o2"),
+               "--workdir", str(tmp_path / "w2")])
+    err = capsys.readouterr().err
+    assert rc != 0 and "the student learns angry" in err and len(err.strip().splitlines()) == 1
+    rc = main([*common[:-1], str(tmp_path / "missing.onnx"), "--workdir", str(tmp_path / "w3")])
+    err = capsys.readouterr().err
+    assert rc != 0 and "does not exist" in err and len(err.strip().splitlines()) == 1
+
+
+def test_teacher_probabilities_are_mixed_into_the_targets():
+    from training.data import Dataset
+    from training.targets import Task
+
+    classes = ("happy", "sad")
+    ds = Dataset(np.zeros((2, 48, 48, 1), np.uint8), np.array([0, 1]), classes,
+                 teacher=np.array([[0.2, 0.8], [0.5, 0.5]], np.float32))
+    y = Task(classes, classes, 0.0, 0.25).targets(ds)
+    assert np.allclose(y, [[0.8, 0.2], [0.125, 0.875]])
+    assert np.allclose(Task(classes, classes).targets(ds), [[1, 0], [0, 1]])
+
+
 @pytest.mark.parametrize(
     "args, message",
     [
