@@ -35,6 +35,8 @@ ARMS = [
                                                  "16"], 18163, 3),
     ("arch vgg16 (VGG-16 shape, width 24)", [*FOUR_VOTES, "--arch", "vgg16", "--width", "24"],
      18163, 3),
+    ("+ distilled from a teacher (--teacher, weight 0.5)", [*FOUR_VOTES, "--teacher", "{teacher}"],
+     18163, 3),
 ]
 HPARAMS = {"learning_rate": 1.77e-3, "dropout": 0.226, "weight_decay": 1.23e-4,
            "batch_size": 128, "label_smoothing": 0.14, "mixup": 0.106}
@@ -47,6 +49,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--arms", default="all", help="comma-separated arm numbers (1-based)")
     p.add_argument("--workdir", type=Path, default=REPO / "runs" / "ab")
     p.add_argument("--out", type=Path, default=REPO / "models")
+    p.add_argument("--teacher", type=Path, default=REPO / "runs" / "long" / "out" / "fer_cnn.onnx",
+                   help="the teacher of the distillation arm (an ensemble trained on the same "
+                        "validation split)")
     args = p.parse_args(argv)
     pick = (range(1, len(ARMS) + 1) if args.arms == "all"
             else [int(a) for a in args.arms.split(",")])
@@ -62,7 +67,9 @@ def main(argv: list[str] | None = None) -> int:
         metrics_file = arm / "out" / "metrics.json"
         if not metrics_file.exists():
             rc = fer_train(["--max-evals", "0", "--hparams", str(hp_file),
-                            "--width", str(args.width), *opts, "--epochs", str(epochs),
+                            "--width", str(args.width),
+                            *(o.replace("{teacher}", str(args.teacher)) for o in opts),
+                            "--epochs", str(epochs),
                             "--patience", "0", "--out", str(arm / "out"),
                             "--workdir", str(arm / "work"), "--resume"])
             if rc != 0:
