@@ -36,6 +36,7 @@ from tqdm import tqdm
 
 from app.core.analysis.sources import STREAM_SCHEMES
 from app.core.errors import CoreError, SourceError
+from app.core.jobs import Job, output_dir, plan_jobs, print_error, run_job, with_pdf
 from app.core.session.notes import Note
 
 # What workers must have in their environment before anything imports onnxruntime or Ray.
@@ -122,8 +123,6 @@ def read_list(path: Path) -> list[Path]:
 
 def plan(spec: str, csv: Path | None, pdf: Path | None, with_notes: bool) -> list[Task]:
     """Tasks for a folder, a LIST.txt or one file, with the output paths a local run uses."""
-    from app.core import cli  # cli imports this module; it is complete by the time plan runs
-
     path = Path(spec)
     if spec.strip().isdigit() or spec.lower().startswith(STREAM_SCHEMES):
         raise SourceError(f"{spec}: --ray analyses recordings (a folder, a LIST.txt or a "
@@ -137,11 +136,11 @@ def plan(spec: str, csv: Path | None, pdf: Path | None, with_notes: bool) -> lis
         if twice:
             raise SourceError(f"{path}: two recordings share a file name ({', '.join(twice)}); "
                               "their outputs would overwrite each other in one folder")
-        csv = cli._output_dir(csv, "--csv")
-        jobs = [cli.Job(str(f), csv / f"{f.name}.frames.csv") for f in files]
-        jobs = cli._with_pdf(jobs, pdf, folder=True)
+        csv = output_dir(csv, "--csv")
+        jobs = [Job(str(f), csv / f"{f.name}.frames.csv") for f in files]
+        jobs = with_pdf(jobs, pdf, folder=True)
     else:
-        jobs = cli._with_pdf(cli._jobs(spec, csv), pdf, folder=path.is_dir())
+        jobs = with_pdf(plan_jobs(spec, csv), pdf, folder=path.is_dir())
     tasks = []
     for j in jobs:
         base = j.csv.name.removesuffix(".csv").removesuffix(".frames")
@@ -182,16 +181,15 @@ def _worker_analyzer(model: ModelShipment):
 
 def analyze_task(task: Task, model: ModelShipment, max_frames: int | None,
                  notes: Sequence[Note], threshold, span=None) -> Outcome:
-    """Body of one Ray task: the local command's own `_run` for one recording, into a
+    """Body of one Ray task: the local command's own `run_job` for one recording, into a
     temporary folder whose files (and the paths in what it prints) are mapped back to
     `task`'s."""
-    from app.core import cli
     from app.core.analysis.sources import quiet_native_logs
 
     quiet_native_logs()
     out = Outcome(name=Path(task.spec).name, node=os.uname().nodename)
     with tempfile.TemporaryDirectory(prefix="fer-analyze-") as tmp:
-        csv = Path(tmp) / Path(task.csv).name  # same name: _run derives the notes CSV's
+        csv = Path(tmp) / Path(task.csv).name  # same name: run_job derives the notes CSV's
         pdf = Path(tmp) / "report.pdf" if task.pdf else None
         local = {csv: task.csv, pdf: task.pdf}
         if task.notes_csv:
@@ -200,8 +198,8 @@ def analyze_task(task: Task, model: ModelShipment, max_frames: int | None,
         try:
             analyzer = _worker_analyzer(model)
             with contextlib.redirect_stdout(printed):
-                cli._run(cli.Job(task.spec, csv, pdf), analyzer, max_frames, list(notes),
-                         threshold, span)
+                run_job(Job(task.spec, csv, pdf), analyzer, max_frames, list(notes),
+                        threshold, span)
         except CoreError as exc:
             out.error = str(exc)
         except OSError as exc:
@@ -350,8 +348,8 @@ def _ship_model(ray, path: Path, device: str, smooth_s: float, detector: str) ->
 
 
 def run(args) -> int:
-    """`fer-analyze --ray`: `args` as parsed by `cli._parser()`; returns the exit status."""
-    from app.core import cli
+    """`fer-analyze --ray`: `args` as parsed by `fer-analyze`'s parser (cli.py); returns the
+    exit status."""
     from app.core.analysis.analyzer import Analyzer
     from app.core.analysis.uncertainty import threshold_for
     from app.core.report.data import load_metrics
@@ -375,7 +373,7 @@ def run(args) -> int:
         model = _ship_model(ray, Path(checked.classifier.path), args.device, args.smooth,
                             args.detector)
     except CoreError as exc:
-        cli._error(exc)
+        print_error(exc)
         _shutdown(started)
         return 1
     nodes = sum(1 for n in ray.nodes() if n.get("Alive"))
@@ -399,8 +397,6 @@ def run(args) -> int:
 
 
 def _collect(ray, tasks: list[Task], refs: list) -> int:
-    from app.core import cli
-
     names = {ref: Path(t.spec).name for ref, t in zip(refs, tasks, strict=True)}
     pending, failed, frames, start = list(refs), [], 0, time.perf_counter()
     with tqdm(total=len(refs), unit="recording", file=sys.stderr, disable=None) as bar:
@@ -422,13 +418,13 @@ def _collect(ray, tasks: list[Task], refs: list) -> int:
                     failed.append(outcome.name)
                     bar.clear()
                     named = outcome.name in outcome.error
-                    cli._error(outcome.error if named else f"{outcome.name}: {outcome.error}")
+                    print_error(outcome.error if named else f"{outcome.name}: {outcome.error}")
                     continue
                 tqdm.write(f"{outcome.summary}\n  node        {outcome.node}", file=sys.stdout)
         except KeyboardInterrupt:
             for ref in pending:
                 ray.cancel(ref, force=True)
-            cli._error(f"interrupted; {len(pending)} recording(s) not analysed")
+            print_error(f"interrupted; {len(pending)} recording(s) not analysed")
             return 130
     seconds = time.perf_counter() - start
     done = len(refs) - len(failed)

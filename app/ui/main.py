@@ -1,7 +1,8 @@
 """`fer-companion`: the desktop app a psychologist keeps open during the interview.
 
 Arguments, device probing and model loading happen here, in `main()`, never at import. A bad
---source/--model/--device is one line on stderr and exit status 2, before any window opens.
+--source/--model/--device/--detector is one line on stderr and exit status 2, before any window
+opens.
 """
 
 from __future__ import annotations
@@ -13,12 +14,13 @@ from pathlib import Path
 
 from app.core.analysis.providers import DEVICES
 from app.core.errors import CoreError
+from app.core.options import OneLineParser, add_detector_option
 
 PROG = "fer-companion"
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = OneLineParser(
         prog=PROG,
         description="Facial-emotion timeline of the patient beside the clinician's notes.")
     p.add_argument("--source", metavar="FILE|INDEX|URL",
@@ -27,6 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", metavar="ONNX", help="emotion model (default: the shipped model)")
     p.add_argument("--device", choices=DEVICES, default="auto",
                    help="inference device (default: auto = GPU if usable, else CPU)")
+    add_detector_option(p)  # the same option as fer-analyze's
     p.add_argument("--patient", metavar="CODE",
                    help="patient code of this session, e.g. P-017 (never a name); "
                         "asked at start when omitted")
@@ -90,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.self_test:
         from .self_test import run_self_test
 
-        return run_self_test(args.model, args.device)
+        return run_self_test(args.model, args.device, args.detector)
     from app.core.analysis.analyzer import Analyzer
     from app.core.analysis.sources import quiet_native_logs
     from app.core.session.store import check_patient_code
@@ -104,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
     quiet_native_logs()
     try:
         patient = check_patient_code(args.patient) if args.patient is not None else None
-        analyzer = Analyzer(args.model, device=args.device)
+        analyzer = Analyzer(args.model, device=args.device, detector=args.detector)
         source = initial_source(args.source)
     except CoreError as exc:
         return _error_dialog(str(exc), args)

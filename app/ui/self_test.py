@@ -11,10 +11,12 @@ import os
 import sys
 import time
 
+from app.core.analysis.detector import DEFAULT_DETECTOR
+
 FRAMES = 30
 
 
-def run_self_test(model: str | None, device: str) -> int:
+def run_self_test(model: str | None, device: str, detector: str = DEFAULT_DETECTOR) -> int:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     t0 = time.perf_counter()
     from PySide6.QtGui import QImage
@@ -29,13 +31,14 @@ def run_self_test(model: str | None, device: str) -> int:
     quiet_native_logs()
     app = QApplication.instance() or QApplication([sys.argv[0]])
     try:
-        analyzer = Analyzer(model, device=device)
+        analyzer = Analyzer(model, device=device, detector=detector)
         source = open_source(DEMO_CLIP)
     except CoreError as exc:
         print(f"self-test: FAIL: {exc}", flush=True)
         return 1
     print(f"self-test: model {analyzer.classifier.path.name} "
-          f"({','.join(analyzer.classes)}) on {analyzer.provider}", flush=True)
+          f"({','.join(analyzer.classes)}) on {analyzer.provider}, "
+          f"detector {analyzer.detector_name}", flush=True)
     first = None
     faces = 0
     frame = None
