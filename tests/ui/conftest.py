@@ -6,6 +6,8 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before anything imports Qt
 
+import re  # noqa: E402
+
 import pytest  # noqa: E402
 
 from tests.core.conftest import make_model  # noqa: E402  (the tiny-model builder, reused)
@@ -13,6 +15,8 @@ from tests.core.conftest import make_model  # noqa: E402  (the tiny-model builde
 pytest.importorskip("PySide6")
 pytest.importorskip("pyqtgraph")
 pytest.importorskip("pytestqt")
+
+CROSS_THREAD = re.compile(r"another thread|different thread", re.IGNORECASE)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -35,6 +39,41 @@ def _private_settings(tmp_path):
 
     QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope,
                       str(tmp_path / "settings"))
+
+
+@pytest.fixture(autouse=True)
+def _no_cross_thread_qt_use(qtlog):
+    """Fail a test in which Qt warned of an object used from a thread it does not live in
+    (e.g. "QObject::killTimer: Timers cannot be stopped from another thread")."""
+    yield
+    wrong = [r.message for r in qtlog.records if CROSS_THREAD.search(r.message)]
+    assert not wrong, f"Qt objects used across threads: {wrong}"
+
+
+@pytest.fixture
+def in_gui_thread():
+    """`in_gui_thread(worker.sigX)`: the same emissions, re-emitted in the GUI thread, for
+    `qtbot.waitSignal`. Waiting on a worker thread's signal itself runs pytest-qt's blocker in
+    that thread, which then stops its timeout QTimer there (pytest-qt PR 649). Arguments come
+    as one tuple: `blocker.args[0]`."""
+    from PySide6.QtCore import QObject, Qt, Signal
+
+    class Relay(QObject):
+        sigRelayed = Signal(object)
+
+        def forward(self, *args) -> None:  # queued: runs in this object's (the GUI) thread
+            self.sigRelayed.emit(args)
+
+    relays = []
+
+    def relay(signal):
+        relays.append(Relay())
+        signal.connect(relays[-1].forward, Qt.ConnectionType.QueuedConnection)
+        return relays[-1].sigRelayed
+
+    yield relay
+    for r in relays:
+        r.deleteLater()
 
 
 @pytest.fixture

@@ -67,14 +67,14 @@ def test_click_on_timeline_seeks(window, qtbot):
     assert abs(window.video.packet.index - round(12.0 * window.model.info.fps)) <= 1
 
 
-def test_seek_back_reuses_cached_results(window, qtbot):
+def test_seek_back_reuses_cached_results(window, qtbot, in_gui_thread):
     qtbot.waitUntil(lambda: window.worker.analysed_count >= 30, timeout=10_000)
     window.worker.pause()
     qtbot.waitUntil(lambda: not window.worker.playing)
     analysed = window.worker.analysed_count
-    with qtbot.waitSignal(window.worker.sigFrame, timeout=5000) as frame:
+    with qtbot.waitSignal(in_gui_thread(window.worker.sigFrame), timeout=5000) as frame:
         window.seek(0.2)
-    packet = frame.args[0]
+    (packet,) = frame.args[0]
     assert packet.result is not None and not packet.fresh  # shown from the cache
     assert window.worker.analysed_count == analysed
 
@@ -94,7 +94,7 @@ def test_closing_the_window_stops_the_worker(window, qtbot):
     assert not thread.isRunning()
 
 
-def test_click_on_a_face_selects_the_patient(window, qtbot):
+def test_click_on_a_face_selects_the_patient(window, qtbot, in_gui_thread):
     def has_face():
         p = window.video.packet
         return bool(p is not None and p.result is not None and p.result.faces)
@@ -104,9 +104,10 @@ def test_click_on_a_face_selects_the_patient(window, qtbot):
     face = window.video.packet.result.faces[0]
     x, y, w, h = face.box
     pos = window.video.frame_to_widget(x + w / 2, y + h / 2).toPoint()
-    with qtbot.waitSignal(window.worker.sigPatientSelected, timeout=5000) as picked:
+    with qtbot.waitSignal(in_gui_thread(window.worker.sigPatientSelected),
+                          timeout=5000) as picked:
         qtbot.mouseClick(window.video, Qt.MouseButton.LeftButton, pos=pos)
-    assert picked.args[0] == face.track_id
+    assert picked.args[0] == (face.track_id,)
 
 
 def test_space_pauses_and_smoothing_toggles(window, qtbot):
@@ -132,13 +133,17 @@ def test_arrow_and_frame_step_keys(window, qtbot):
     qtbot.waitUntil(lambda: window.video.packet.index == index, timeout=5000)
 
 
-def test_paused_seek_past_the_analysed_range_shows_the_frame_unanalysed(window, qtbot):
+def test_paused_seek_past_the_analysed_range_shows_the_frame_unanalysed(window, qtbot,
+                                                                         in_gui_thread):
     window.worker.pause()
     qtbot.waitUntil(lambda: not window.worker.playing)
     assert window.model.position < 10
-    with qtbot.waitSignal(window.worker.sigFrame, timeout=5000) as shown:
+    frames = in_gui_thread(window.worker.sigFrame)
+    with qtbot.waitSignal(frames, timeout=5000) as shown:
         window.seek(15.0)
-    assert shown.args[0].result is None  # displayed, not analysed out of context
-    with qtbot.waitSignal(window.worker.sigFrame, timeout=5000) as played:
+    (still,) = shown.args[0]
+    assert still.result is None  # displayed, not analysed out of context
+    with qtbot.waitSignal(frames, timeout=5000) as played:
         window.toggle_play()
-    assert played.args[0].index == shown.args[0].index and played.args[0].fresh
+    (first,) = played.args[0]
+    assert first.index == still.index and first.fresh

@@ -15,7 +15,7 @@ def two_faces(tmp_path):
 
 
 def test_clicking_another_face_in_an_analysed_stretch_reanalyses_from_there(
-        qtbot, analyzer, two_faces, store, tmp_path):
+        qtbot, analyzer, two_faces, store, tmp_path, in_gui_thread):
     from app.ui.main_window import MainWindow
 
     win = MainWindow(analyzer, str(two_faces), store=store, patient_code="P-001", speed=4.0)
@@ -33,9 +33,10 @@ def test_clicking_another_face_in_an_analysed_stretch_reanalyses_from_there(
         qtbot.waitUntil(lambda: win.video.packet is not None and win.video.packet.index == 25,
                         timeout=5000)
         x, y, w, h = other.box
-        with qtbot.waitSignal(win.worker.sigPatientSwitched, timeout=10_000) as switched:
+        with qtbot.waitSignal(in_gui_thread(win.worker.sigPatientSwitched),
+                              timeout=10_000) as switched:
             win.video.sigFrameClicked.emit(x + w / 2, y + h / 2)
-        index, time_s, track, reanalysed = switched.args
+        index, time_s, track, reanalysed = switched.args[0]
         assert index == 25 and reanalysed
         qtbot.waitUntil(lambda: win.video.packet.result.patient is not None
                         and win.video.packet.result.patient.box[0] > 300, timeout=5000)
