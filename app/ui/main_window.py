@@ -15,7 +15,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from pyqtgraph.util.garbage_collector import GarbageCollector
-from PySide6.QtCore import QCoreApplication, QEvent, QObject, QThread, QTimer, Slot
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QThread, QTimer, Slot
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QMainWindow, QMessageBox
 
@@ -176,6 +176,9 @@ class MainWindow(QMainWindow):
             QMessageBox.information(self, "Sessions", "Sessions are not saved in this run.")
             return
         dialog = SessionsDialog(self.sessions.store, self.sessions.session_id, self)
+        # a child of the window (centred on it, modal to it), deleted once closed: a new one,
+        # freshly listed, each time, and no hidden dialog left behind per use
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.sigReopen.connect(self.reopen_session)
         dialog.exec()
 

@@ -107,3 +107,21 @@ def test_reopen_of_a_live_session_shows_timeline_and_notes_without_video(window,
     assert window.worker is None and window.model.info.kind == "stored"
     assert [n.text for n in window.model.notes] == ["restless"]
     assert window.model.buffer.analysed == 5
+
+
+def test_the_sessions_dialog_is_deleted_once_closed(window, store, qtbot):
+    from PySide6.QtCore import QCoreApplication, QEvent, QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from app.ui.sessions_dialog import SessionsDialog
+
+    def close_it(how):
+        dialog = QApplication.activeModalWidget()
+        assert isinstance(dialog, SessionsDialog) and dialog.parent() is window
+        how(dialog)
+
+    for how in (SessionsDialog.reject, SessionsDialog.close, SessionsDialog.reopen_selected):
+        QTimer.singleShot(0, lambda how=how: close_it(how))
+        window.open_sessions_dialog()  # returns when the dialog is closed
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+        assert window.findChildren(SessionsDialog) == []
