@@ -117,12 +117,13 @@ def summary(name: str, csv: Path, results: list[FrameResult], seconds: float,
         for c in (*analyzer.classes, UNCERTAIN) if c != UNCERTAIN or below > 0
     )
     fps = n / seconds if seconds > 0 else 0.0
+    model = SessionMeta.from_analyzer(analyzer, patient_code="").model_description
     return "\n".join([
         f"{name} -> {csv}",
         f"  frames      {n}, {fps:.1f} frames/s",
         f"  face found  {100 * with_face / max(n, 1):.1f} % of frames",
         f"  emotions    {share}  (share of the {labelled} frames with the patient's face)",
-        f"  model       {analyzer.classifier.path.name} ({analyzer.classifier.choice})",
+        f"  model       {model}; {analyzer.classifier.choice}",
         f"  provider    {analyzer.provider}",
     ])
 

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import QMainWindow, QMessageBox
 
 from app.core.analysis.analyzer import Analyzer
 from app.core.analysis.uncertainty import Threshold
-from app.core.session.store import SessionStore
+from app.core.session.store import SessionMeta, SessionStore
 
 from . import settings, window_state
 from .background import run_in_background
@@ -243,8 +243,8 @@ class MainWindow(QMainWindow):
         self.sessions.end()  # the previous session is flushed before the view changes
         loaded = reopened.loaded if reopened else None
         classes = loaded.meta.classes if loaded else self.analyzer.classes
-        provider = loaded.meta.provider if loaded else str(self.analyzer.provider)
-        self.model.reset(info, classes, provider)
+        meta = loaded.meta if loaded else SessionMeta.from_analyzer(self.analyzer, patient_code="")
+        self.model.reset(info, classes, meta.provider, meta.model_description)
         if reopened is not None:
             self.model.adopt_buffer(reopened.buffer)
             self.model.load_notes(loaded.notes)

@@ -40,6 +40,7 @@ class SessionModel(QObject):
         self.classes: tuple[str, ...] = ()
         self.info: SourceInfo | None = None
         self.provider = ""
+        self.model_description = ""  # the model that ran: file, version, int8 or not
         self.buffer = TimelineBuffer(0)
         self.position = 0.0
         self.threshold: Threshold = OFF  # the model's uncertainty threshold (set by the window)
@@ -49,9 +50,11 @@ class SessionModel(QObject):
         self._next_note_id = 1
 
     # -- source and results -------------------------------------------------------------
-    def reset(self, info: SourceInfo, classes: tuple[str, ...], provider: str = "") -> None:
+    def reset(self, info: SourceInfo, classes: tuple[str, ...], provider: str = "",
+              model_description: str = "") -> None:
         """Start a new session on `info`: results, playhead and notes are cleared."""
         self.info, self.classes, self.provider = info, tuple(classes), provider
+        self.model_description = model_description
         capacity = info.frame_count + 1 if info.frame_count else 4096
         self.buffer = TimelineBuffer(len(self.classes), info.fps, capacity)
         self.position = 0.0

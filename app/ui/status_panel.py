@@ -64,7 +64,8 @@ class StatusPanel:
         self.rate.setText(f"{self.fps:4.1f} fps")
         provider = self.model.provider
         self.provider.setText(f"Model on {device_label(provider)}" if provider else "—")
-        self.provider.setToolTip(provider)
+        model = self.model.model_description
+        self.provider.setToolTip(f"{model}\non {provider}" if model else provider)
         self.analysed.setText(f"{buf.analysed:,} frames analysed")
         share = f"{buf.with_face / buf.analysed:.0%}" if buf.analysed else "—"
         self.faces.setText(f"patient visible: {share}")

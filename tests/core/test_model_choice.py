@@ -86,3 +86,29 @@ def test_corrupt_int8_file_is_one_clear_error(shipped):
     message = str(info.value)
     assert "\n" not in message and str(int8) in message
     assert "not a loadable ONNX model" in message and "pass --model" in message
+
+
+QUANTIZED = {"quantization": "int8 static QDQ, uint8 activations", "quantized_from": "fer_cnn.onnx"}
+
+
+def test_the_int8_model_is_named_as_such_wherever_the_version_shows(shipped, tmp_path, face_clip,
+                                                                   capsys):
+    """The quantizer copies the float model's `version`: sessions, the report and the summary
+    add the precision the loaded file's own metadata gives."""
+    from app.core.cli import main
+    from app.core.session.types import model_version
+    from tests.core.test_report_pdf import pdftotext
+
+    model = onnx.load(str(shipped))
+    model.metadata_props.add(key="version", value="fer_cnn-2026-11-24")
+    onnx.save(model, str(shipped))
+    int8 = int8_copy(shipped, float_test_accuracy="0.7809", test_accuracy="0.7780",
+                     quantized_from_sha256=sha(shipped), **QUANTIZED)
+    clf = EmotionClassifier(device="cpu")
+    assert clf.path == int8 and model_version(clf) == "fer_cnn-2026-11-24 (int8)"
+    assert model_version(EmotionClassifier(shipped, device="cpu")) == "fer_cnn-2026-11-24"
+    assert main([str(face_clip), "--model", str(int8), "--csv", str(tmp_path / "o.csv"),
+                 "--pdf", str(tmp_path / "r.pdf"), "--device", "cpu"]) == 0
+    expect = "fer_cnn_int8.onnx, version fer_cnn-2026-11-24 (int8)"
+    assert expect in capsys.readouterr().out
+    assert expect in pdftotext(tmp_path / "r.pdf")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 
+import pytest
+
 
 def stored(store, window):
     return store.load_session(window.sessions.session_id)
@@ -125,3 +127,24 @@ def test_the_sessions_dialog_is_deleted_once_closed(window, store, qtbot):
         window.open_sessions_dialog()  # returns when the dialog is closed
         QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
         assert window.findChildren(SessionsDialog) == []
+
+
+def test_an_int8_model_is_named_in_the_status_bar_and_the_session(qtbot, ui_model, demo_clip,
+                                                                  store, tmp_path):
+    onnx = pytest.importorskip("onnx")
+    from app.core.analysis.analyzer import Analyzer
+    from app.ui.main_window import MainWindow
+
+    model = onnx.load(str(ui_model))
+    for key, value in {"version": "v-1", "quantization": "int8 static QDQ"}.items():
+        model.metadata_props.add(key=key, value=value)
+    onnx.save(model, str(tmp_path / "m_int8.onnx"))
+    win = MainWindow(Analyzer(tmp_path / "m_int8.onnx", device="cpu"), str(demo_clip),
+                     store=store, patient_code="P-001")
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitUntil(lambda: win.sessions.session_id is not None, timeout=10_000)
+    win.status.tick()
+    assert "m_int8.onnx, version v-1 (int8)" in win.status.provider.toolTip()
+    assert store.load_session(win.sessions.session_id).meta.model_version == "v-1 (int8)"
+    win.close()

@@ -50,8 +50,10 @@ class EmotionClassifier:
         self.path = path
         self.provider: ProviderInfo = provider  # what actually runs, and why
         self.classes: tuple[str, ...] = _classes(self._session, path)
-        # e.g. fer_cnn-2026-11-24 (fer-train writes it); shown in sessions and reports
-        self.version: str = self._session.get_modelmeta().custom_metadata_map.get("version", "")
+        meta = self._session.get_modelmeta().custom_metadata_map
+        # e.g. fer_cnn-2026-11-24: fer-train writes it, the quantizer copies it to the int8 file
+        self.version: str = meta.get("version", "")
+        self.precision: str = model_precision(meta)
         self._input = _check_input(self._session, path)
         self._output = self._session.get_outputs()[0].name
         _check_output(self, path)
@@ -62,6 +64,21 @@ class EmotionClassifier:
             return np.zeros((0, len(self.classes)), np.float32)
         out = self._session.run([self._output], {self._input: crops})[0]
         return np.asarray(out, dtype=np.float32)
+
+
+def model_precision(meta: Mapping[str, str]) -> str:
+    """'int8' for a model the quantizer made (its metadata `quantization`, e.g. "int8 static
+    QDQ, ..."), '' for a model as trained."""
+    words = meta.get("quantization", "").split()
+    return words[0].rstrip(",;") if words else ""
+
+
+def version_label(version: str, precision: str) -> str:
+    """The version shown in sessions and reports: `fer_cnn-2026-11-24 (int8)` for the int8
+    model, whose `version` is the float model's it was made from."""
+    if not precision:
+        return version
+    return f"{version} ({precision})" if version else precision
 
 
 def int8_rejection(meta: Mapping[str, str], float_path: Path) -> str | None:

@@ -112,16 +112,13 @@ def _story(data: ReportData, st: dict, width: float, snapshot: Snapshot | None,
              p("Facial emotion timeline beside the clinician's notes &middot; "
                "<b>decision support, not a diagnosis</b>", st["sub"]), Spacer(1, 3 * mm)]
     faces = f" (patient's face in {face_fraction(data.frames):.0%})" if data.frames else ""
-    model = m.model_name or "unknown"
-    if m.model_version:
-        model += f", version {m.model_version}"
     facts = [("Patient code", m.patient_code or "not given"), ("Date", _date(m.started_at)),
              ("Clinician", m.clinician or "not given"), ("Title", m.title or "—"),
              ("Source", source_label(m.source) or "unknown"),
              ("Duration", fmt_time(data.duration_s)),
              ("Frames", f"{len(data.frames):,}{faces}"),
              ("Inference", device_label(m.provider) or "not recorded"),
-             ("Model", model), ("Uncertain below", _threshold(data)),
+             ("Model", m.model_description), ("Uncertain below", _threshold(data)),
              ("Baseline", _baseline(data)), ("Notes", str(len(data.notes)))]
     rows = [[p(f"<b>{a}</b>", st["small"]), p(escape(b), st["body"]),
              p(f"<b>{c}</b>", st["small"]), p(escape(d), st["body"])]

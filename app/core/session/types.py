@@ -16,6 +16,7 @@ from datetime import datetime
 from pathlib import Path
 
 from app.core.analysis.baseline import Baseline
+from app.core.analysis.classifier import version_label
 from app.core.analysis.results import Face, FrameResult
 from app.core.errors import CoreError
 from app.core.session.notes import Note
@@ -51,10 +52,16 @@ class SessionMeta:
         default_factory=lambda: datetime.now().astimezone().isoformat(timespec="seconds"))
     source: str = ""  # file name, "camera 0", stream URL
     model_name: str = ""  # model file name, e.g. fer_cnn.onnx
-    model_version: str = ""  # ONNX metadata `version`
+    model_version: str = ""  # ONNX metadata `version` (+ " (int8)" for the int8 model)
     provider: str = ""  # e.g. "CPU (no GPU provider available)"
     title: str = ""  # optional, e.g. "intake interview"
     baseline: Baseline | None = None  # the patient's resting face, when one is used
+
+    @property
+    def model_description(self) -> str:
+        """`fer_cnn_int8.onnx, version fer_cnn-2026-11-24 (int8)`: the model that ran."""
+        model = self.model_name or "unknown"
+        return f"{model}, version {self.model_version}" if self.model_version else model
 
     @classmethod
     def from_analyzer(cls, analyzer, *, patient_code: str, clinician: str = "",
@@ -68,8 +75,10 @@ class SessionMeta:
 
 
 def model_version(classifier) -> str:
-    """The ONNX metadata `version` of an `EmotionClassifier`'s model ('' if it has none)."""
-    return getattr(classifier, "version", "") or ""
+    """The ONNX metadata `version` of an `EmotionClassifier`'s model ('' if it has none), with
+    the precision of a quantized model: `fer_cnn-2026-11-24 (int8)`."""
+    return version_label(getattr(classifier, "version", "") or "",
+                         getattr(classifier, "precision", "") or "")
 
 
 @dataclass(frozen=True)
