@@ -122,7 +122,7 @@ def test_the_sessions_dialog_is_deleted_once_closed(window, store, qtbot):
         assert isinstance(dialog, SessionsDialog) and dialog.parent() is window
         how(dialog)
 
-    for how in (SessionsDialog.reject, SessionsDialog.close, SessionsDialog.reopen_selected):
+    for how in (SessionsDialog.reject, SessionsDialog.close, SessionsDialog.accept):
         QTimer.singleShot(0, lambda how=how: close_it(how))
         window.open_sessions_dialog()  # returns when the dialog is closed
         QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
