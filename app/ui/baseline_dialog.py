@@ -89,4 +89,6 @@ class BaselineDialog(QDialog):
 def ask_baseline(parent: QWidget, model: SessionModel) -> Baseline | str | None:
     """A new Baseline, REMOVE, or None (cancelled)."""
     dialog = BaselineDialog(model, parent)
-    return dialog.choice if dialog.exec() == QDialog.DialogCode.Accepted else None
+    choice = dialog.choice if dialog.exec() == QDialog.DialogCode.Accepted else None
+    dialog.deleteLater()  # not kept as a hidden child of the window per use
+    return choice

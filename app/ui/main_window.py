@@ -125,6 +125,7 @@ class MainWindow(QMainWindow):
     # -- actions (menus.py maps keys and menu entries to these) ---------------------------
     def show_help(self) -> HelpDialog:
         dialog = HelpDialog(list(self.actions_by_text.values()), self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)  # one per F1, gone once closed
         dialog.show()
         return dialog
 
@@ -277,8 +278,11 @@ class MainWindow(QMainWindow):
     def open_source_dialog(self) -> None:
         current = self.model.info.name if self.model.info else ""
         dialog = SourceDialog(self, current=current)
-        if dialog.exec() == SourceDialog.DialogCode.Accepted and dialog.spec() is not None:
-            self.open_source(dialog.spec())
+        accepted = dialog.exec() == SourceDialog.DialogCode.Accepted
+        spec = dialog.spec() if accepted else None
+        dialog.deleteLater()  # not kept as a hidden child of the window per use
+        if spec is not None:
+            self.open_source(spec)
 
     def open_source(self, spec, details: SessionDetails | None = None) -> None:
         """Open `spec` for a new session, asking for its details (patient code pre-filled)

@@ -80,7 +80,9 @@ def ask_session_details(parent: QWidget | None, previous: SessionDetails,
                         source: str = "") -> SessionDetails | None:
     """The details entered, or None if cancelled."""
     dialog = SessionDetailsDialog(previous, parent, source)
-    return dialog.details() if dialog.exec() == QDialog.DialogCode.Accepted else None
+    details = dialog.details() if dialog.exec() == QDialog.DialogCode.Accepted else None
+    dialog.deleteLater()  # not kept as a hidden child of the window per use
+    return details
 
 
 def reopenable(source):

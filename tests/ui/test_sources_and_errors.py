@@ -137,3 +137,31 @@ def test_help_dialog_lists_the_shortcuts(window, qtbot):
     assert rows["Play / pause"] == "Space"
     assert rows["New note at current time"] == "Ctrl+N  or  N"
     assert rows["Back 5 s"] == "Left"
+
+
+def test_dialogs_are_not_kept_once_closed(window, qtbot):
+    """Help, the source picker, session details and baseline dialogs leave no hidden child of
+    the window behind (each use used to add one)."""
+    from PySide6.QtCore import QCoreApplication, QEvent, QTimer
+    from PySide6.QtWidgets import QApplication, QDialog
+
+    from app.ui.baseline_dialog import ask_baseline
+    from app.ui.session_details import ask_session_details
+
+    def dialogs():
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+        return window.findChildren(QDialog)
+
+    before = len(dialogs())
+    window.show_help().close()
+    assert len(dialogs()) == before
+
+    def cancel():
+        QApplication.activeModalWidget().reject()
+
+    for open_it in (window.open_source_dialog,
+                    lambda: ask_session_details(window, window.sessions.details, "clip.mp4"),
+                    lambda: ask_baseline(window, window.model)):
+        QTimer.singleShot(0, cancel)
+        open_it()
+        assert len(dialogs()) == before
