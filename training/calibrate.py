@@ -47,6 +47,9 @@ def fit_temperature(logits: np.ndarray, labels: np.ndarray) -> float:
 
 
 TOP_MAP_KNOTS = 12
+# The map never says more than this: a few hundred validation faces all right at the top do
+# not make a face certain (about a Laplace estimate's (n+1)/(n+2) for such a bin).
+TOP_MAP_CEILING = 0.995
 # The ECE of a few thousand images moves by about this much from sampling alone: a map that
 # gains less than this on held-out halves is fitting noise.
 TOP_MAP_MARGIN = 0.005
@@ -61,7 +64,7 @@ def apply_top_map(probs: np.ndarray, knots: list[list[float]] | None) -> np.ndar
     top = probs.argmax(1)
     c = probs[np.arange(len(probs)), top]
     c2 = np.interp(c, xs, ys)
-    out = probs * ((1.0 - c2) / np.maximum(1.0 - c, 1e-7))[:, None]
+    out = probs * (np.maximum(1.0 - c2, 0.0) / np.maximum(1.0 - c, 1e-6))[:, None]
     out[np.arange(len(probs)), top] = c2
     return out
 
@@ -81,6 +84,7 @@ def fit_top_map(probs: np.ndarray, labels: np.ndarray) -> list[list[float]]:
     inner = np.quantile(conf, np.linspace(0, 1, TOP_MAP_KNOTS))[1:-1]
     xs = np.unique(np.r_[1.0 / k, inner, 0.5, 1.0])
     ys = np.maximum.accumulate(np.maximum(iso.predict(xs), np.minimum(xs, 0.5)))
+    ys = np.minimum(ys, TOP_MAP_CEILING)
     return [[float(a), float(b)] for a, b in zip(xs, ys, strict=True)]
 
 

@@ -64,8 +64,10 @@ class TopLabelMap(layers.Layer):
         for x1, y1 in rest:  # y0 + sum of slope * (the part of c inside each segment)
             mapped = mapped + (y1 - y) / (x1 - x0) * (ops.clip(c, x0, x1) - x0)
             x0, y = x1, y1
+        # float32: c can round to 1 and the map's end to just over 1; no share may go negative
+        mapped = ops.clip(mapped, 0.0, 1.0)
         is_top = ops.cast(ops.equal(p, c), p.dtype)
-        rest_scale = (1.0 - mapped) / ops.maximum(1.0 - c, 1e-7)
+        rest_scale = (1.0 - mapped) / ops.maximum(1.0 - c, 1e-6)
         return is_top * mapped + (1.0 - is_top) * p * rest_scale
 
     def get_config(self):

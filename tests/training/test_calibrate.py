@@ -66,6 +66,7 @@ def test_top_map_keeps_rows_and_predictions_and_lowers_the_ece():
     assert chosen["val_ece_cross_fitted"] < chosen["val_ece_without"]
     xs, ys = np.array(chosen["knots"]).T
     assert np.all(np.diff(xs) > 0) and np.all(np.diff(ys) >= 0) and ys.min() >= 0.25
+    assert ys.max() <= 0.995  # never certain
     q = apply_top_map(p[4000:], chosen["knots"])
     assert np.allclose(q.sum(1), 1) and np.array_equal(q.argmax(1), p[4000:].argmax(1))
     before = reliability(y[4000:], p[4000:])["ece"]
@@ -78,3 +79,20 @@ def test_top_map_is_dropped_when_already_calibrated():
     chosen = choose_top_map(calibrated_probs(z, 1.0), y)
     assert chosen["knots"] is None
     assert apply_top_map(calibrated_probs(z, 1.0), None) is not None
+
+
+def test_top_map_never_gives_a_negative_share():
+    """float32 rows whose top rounds to 1, through a map ending at 1: no share below 0 (the app
+    takes logs of them for the baseline)."""
+    top = np.r_[np.linspace(0.3, 1.0, 400), 1 - 6e-8]
+    p = np.stack([top, *[(1 - top) / 3] * 3], 1).astype(np.float32)
+    # the knots a real fit gave (a dozen segments; the float32 sum of their pieces overshoots 1)
+    knots = [[0.25, 0.25], [0.5, 0.5725], [0.5145, 0.5725], [0.5958, 0.6031], [0.6864, 0.6693],
+             [0.7755, 0.6693], [0.8452, 0.7739], [0.8961, 0.9061], [0.9334, 0.9138],
+             [0.9546, 0.9603], [0.9647, 0.9636], [0.9717, 1.0], [1.0, 1.0]]
+    assert apply_top_map(p, knots).min() >= 0
+    keras = pytest.importorskip("keras")
+    from training.export import TopLabelMap
+
+    got = keras.ops.convert_to_numpy(TopLabelMap(knots)(keras.ops.convert_to_tensor(p)))
+    assert got.min() >= 0 and np.allclose(got.sum(1), 1, atol=1e-6)

@@ -63,7 +63,9 @@ class EmotionClassifier:
         if len(crops) == 0:
             return np.zeros((0, len(self.classes)), np.float32)
         out = self._session.run([self._output], {self._input: crops})[0]
-        return np.asarray(out, dtype=np.float32)
+        # float32 rounding in a graph's calibration can leave a share at -1e-8: the baseline
+        # and the notes take logs of these
+        return np.clip(np.asarray(out, dtype=np.float32), 0.0, 1.0)
 
 
 def model_precision(meta: Mapping[str, str]) -> str:
