@@ -24,9 +24,13 @@ from scipy.optimize import minimize_scalar
 ECE_BINS = 15
 
 
-def calibrated_probs(logits: np.ndarray, temperature: float) -> np.ndarray:
-    """logits [V, N, K] (V views) -> probabilities [N, K], the mean of each view's softmax."""
+def calibrated_probs(logits: np.ndarray, temperature: float,
+                     bias: np.ndarray | None = None) -> np.ndarray:
+    """logits [V, N, K] (V views) -> probabilities [N, K], the mean of each view's
+    softmax(logits / T + bias) (bias: balance.py's class offsets)."""
     z = logits / temperature
+    if bias is not None:
+        z = z + np.asarray(bias)
     z = z - z.max(-1, keepdims=True)
     p = np.exp(z)
     p /= p.sum(-1, keepdims=True)

@@ -43,6 +43,16 @@ def _teacher_text(targets: dict) -> str:
             f"the teacher model `{targets['teacher']}` (SHA-256 {targets['teacher_sha256'][:12]}…)")
 
 
+def _bias_text(cal: dict) -> str:
+    bias = cal.get("class_bias")
+    if not bias:
+        return ""
+    shown = ", ".join(f"{c} {b:+.2f}" for c, b in bias.items())
+    return (f", with class offsets added to the logits ({shown}; fitted on validation so the "
+            "worst class recall over both truths is as high as it can be: the two truths "
+            "disagree mostly on sad against neutral, and the offsets settle that boundary)")
+
+
 def _top_map_text(cal: dict) -> str:
     top = cal.get("top_map") or {}
     if "val_ece_without" not in top:
@@ -201,7 +211,7 @@ batch {hp['batch_size']}; final fit {m['final']['epochs_run']} epochs (best vali
 {truths}
 ## Calibration
 A "90 %" should be right nine times in ten. Temperature {cal.get('temperature', 1.0):.3f}, fitted on the
-validation split (original labels) and applied inside the graph{_top_map_text(cal)}, takes the expected calibration
+validation split (original labels) and applied inside the graph{_bias_text(cal)}{_top_map_text(cal)}, takes the expected calibration
 error ({cal.get('bins', 15)} equal-width bins of the top probability) on PublicTest from
 {cal.get('ece_original_uncalibrated', float('nan')):.3f} to **{cal.get('ece_original', float('nan')):.3f}** against the original labels
 (consensus: {cal.get('ece_consensus_uncalibrated', float('nan')):.3f} → {cal.get('ece_consensus', float('nan')):.3f}). Reliability diagram: `reliability_diagram.png`.

@@ -70,6 +70,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="members (seeds seed, seed+1, ...) averaged inside the exported graph")
     p.add_argument("--calibrate", choices=["on", "off"], default="on",
                    help="fit a temperature on the validation split and apply it in the graph")
+    p.add_argument("--balance", choices=["recall", "off"], default="recall",
+                   help="class offsets fitted on validation so the worst class recall over "
+                        "both truths is as high as it can be (training.balance)")
     p.add_argument("--int8", choices=["on", "off"], default="on",
                    help="also write the int8 model for the app (training.quantize), measured "
                         "against the float one on PublicTest")
@@ -315,15 +318,28 @@ def run(args: argparse.Namespace) -> int:
         temperature = calibrate.fit_temperature(val_z[use_flip], val_truths["original"])
     log.info("temperature %.3f (fitted on validation, original labels)", temperature)
 
+    bias = None
+    if args.balance == "recall" and (val_truths["consensus"] >= 0).any():
+        from training.balance import fit_class_bias, worst_recall
+
+        before = worst_recall(calibrate.calibrated_probs(val_z[use_flip], temperature),
+                              val_truths)
+        bias = fit_class_bias(val_z[use_flip], temperature, val_truths)
+        after = worst_recall(calibrate.calibrated_probs(val_z[use_flip], temperature, bias),
+                             val_truths)
+        log.info("class offsets %s: validation worst recall %.3f -> %.3f, mean accuracy %.4f "
+                 "-> %.4f", np.round(bias, 2).tolist(), before[0], after[0], before[1],
+                 after[1])
     top = {"knots": None}
     if args.calibrate == "on":
-        top = calibrate.choose_top_map(calibrate.calibrated_probs(val_z[use_flip], temperature),
-                                       val_truths["original"], args.seed)
+        top = calibrate.choose_top_map(
+            calibrate.calibrated_probs(val_z[use_flip], temperature, bias),
+            val_truths["original"], args.seed)
         log.info("top-probability map: validation ECE %.4f without, %.4f cross-fitted -> %s",
                  top["val_ece_without"], top["val_ece_cross_fitted"],
                  "kept" if top["knots"] else "dropped")
     test_z = view_logits(test, use_flip)[..., out_idx]
-    test_probs = calibrate.apply_top_map(calibrate.calibrated_probs(test_z, temperature),
+    test_probs = calibrate.apply_top_map(calibrate.calibrated_probs(test_z, temperature, bias),
                                          top["knots"])
     raw_probs = calibrate.calibrated_probs(test_z, 1.0)
     reports = {k: evaluate.report(test_truths[k], test_probs, classes)
@@ -338,7 +354,8 @@ def run(args: argparse.Namespace) -> int:
 
     args.out.mkdir(parents=True, exist_ok=True)
     infer = export.inference_model([(r.model, hp) for r in members], task, use_flip,
-                                   temperature, top["knots"])
+                                   temperature, top["knots"],
+                                   None if bias is None else bias.tolist())
     check = val.images[:512]
     date = dt.date.today().isoformat()
     diff = export.export_onnx(
@@ -401,6 +418,8 @@ def run(args: argparse.Namespace) -> int:
                                "epochs_run": r.epochs_run} for r in members]},
         "validation": {"score_plain": score_plain, "score_flip": score_flip},
         "calibration": {"temperature": temperature, "bins": calibrate.ECE_BINS, "top_map": top,
+                        "class_bias": None if bias is None else dict(zip(classes, bias.tolist(),
+                                                                         strict=True)),
                         **{f"ece_{k}": rel[k]["ece"] for k in rel},
                         **{f"ece_{k}_uncalibrated": rel_raw[k]["ece"] for k in rel},
                         "reliability": {k: rel[k]["bins"] for k in rel}},

@@ -33,19 +33,23 @@ class HorizontalFlip(layers.Layer):
 
 
 class CalibratedSubset(layers.Layer):
-    """softmax(logits[:, idx] / T): keeps the output classes (renormalised among themselves) and
-    applies the temperature fitted on the validation split (calibrate.py)."""
+    """softmax(logits[:, idx] / T + b): keeps the output classes (renormalised among
+    themselves), applies the temperature fitted on the validation split (calibrate.py) and the
+    class offsets (balance.py)."""
 
-    def __init__(self, idx: list[int], temperature: float, **kwargs):
+    def __init__(self, idx: list[int], temperature: float, bias: list[float] | None = None,
+                 **kwargs):
         super().__init__(**kwargs)
         self.idx, self.temperature = list(idx), float(temperature)
+        self.bias = [float(b) for b in bias] if bias is not None else [0.0] * len(self.idx)
 
     def call(self, z):
         z = keras.ops.take(z, self.idx, axis=1) / self.temperature
-        return keras.ops.softmax(z, axis=-1)
+        return keras.ops.softmax(z + keras.ops.convert_to_tensor(self.bias, z.dtype), axis=-1)
 
     def get_config(self):
-        return {**super().get_config(), "idx": self.idx, "temperature": self.temperature}
+        return {**super().get_config(), "idx": self.idx, "temperature": self.temperature,
+                "bias": self.bias}
 
 
 class TopLabelMap(layers.Layer):
@@ -76,7 +80,7 @@ class TopLabelMap(layers.Layer):
 
 def inference_model(
     members: list[tuple[keras.Model, HParams]], task: Task, flip: bool, temperature: float = 1.0,
-    top_map: list[list[float]] | None = None,
+    top_map: list[list[float]] | None = None, bias: list[float] | None = None,
 ) -> keras.Model:
     """The shipped graph, float32: for each member net (an ensemble when several) and each view
     (the image, and its mirror image with `flip`), calibrated probabilities of the output
@@ -92,7 +96,8 @@ def inference_model(
             core.set_weights(trained.get_weights())
             logits = logits_of(core, name=f"member{i}")
             for j, view in enumerate(views):
-                outs.append(CalibratedSubset(task.out_idx, temperature, name=f"probs{i}_{j}")(
+                outs.append(CalibratedSubset(task.out_idx, temperature, bias,
+                                             name=f"probs{i}_{j}")(
                     logits(view)))
         out = outs[0] if len(outs) == 1 else layers.Average(name="mean")(outs)
         if top_map:

@@ -96,3 +96,22 @@ def test_top_map_never_gives_a_negative_share():
 
     got = keras.ops.convert_to_numpy(TopLabelMap(knots)(keras.ops.convert_to_tensor(p)))
     assert got.min() >= 0 and np.allclose(got.sum(1), 1, atol=1e-6)
+
+
+def test_class_offsets_lift_the_worst_recall_over_two_truths():
+    """Two truths that disagree on class 1 vs 2: the offsets move the boundary so neither truth
+    leaves a class far behind."""
+    from training.balance import fit_class_bias, worst_recall
+
+    rng = np.random.default_rng(5)
+    n = 3000
+    a = rng.integers(0, 3, n)  # truth A
+    b = np.where((a == 1) & (rng.random(n) < 0.5), 2, a)  # truth B calls half of A's 1s a 2
+    z = np.eye(3)[a] * 2.0 + rng.normal(0, 1, (n, 3))
+    z[:, 1] -= 1.5  # the net leans to truth B
+    truths = {"a": a, "b": b}
+    before = worst_recall(calibrated_probs(z[None], 1.0), truths)
+    bias = fit_class_bias(z[None], 1.0, truths)
+    after = worst_recall(calibrated_probs(z[None], 1.0, bias), truths)
+    assert bias[0] == 0 and bias[1] > 0.5
+    assert after[0] > before[0] + 0.1
