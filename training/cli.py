@@ -31,7 +31,7 @@ from training.data import (
     select_classes,
     stratified_split,
 )
-from training.targets import Task, accuracy
+from training.targets import Task
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_CSV = REPO.parent / "shared" / "data" / "fer2013" / "fer2013.csv.gz"
@@ -244,6 +244,7 @@ def run(args: argparse.Namespace) -> int:
     from training import calibrate, evaluate, export
     from training.fit import fit
     from training.model import HParams, logits_of
+    from training.posthoc import fit_posthoc
     from training.search import run_search, search_summary
 
     bf16 = args.precision == "bf16" or (args.precision == "auto" and cpu_has_bf16())
@@ -304,43 +305,11 @@ def run(args: argparse.Namespace) -> int:
     val_truths, test_truths = task.truths(val), task.truths(test)
     val_z = {f: view_logits(val, f)[..., out_idx] for f in (False, True)}
 
-    def val_score(z: np.ndarray) -> float:
-        p = calibrate.calibrated_probs(z, 1.0)
-        accs = [accuracy(val_truths[k], p) for k in ("original", "consensus")]
-        return float(np.nanmean(accs))
-
-    score_plain, score_flip = val_score(val_z[False]), val_score(val_z[True])
-    use_flip = args.flip_tta == "on" or (args.flip_tta == "auto" and score_flip > score_plain)
-    log.info("validation score %.4f plain, %.4f with flip -> flip %s",
-             score_plain, score_flip, "on" if use_flip else "off")
-    temperature = 1.0
-    if args.calibrate == "on":
-        temperature = calibrate.fit_temperature(val_z[use_flip], val_truths["original"])
-    log.info("temperature %.3f (fitted on validation, original labels)", temperature)
-
-    bias = None
-    if args.balance == "recall" and (val_truths["consensus"] >= 0).any():
-        from training.balance import fit_class_bias, worst_recall
-
-        before = worst_recall(calibrate.calibrated_probs(val_z[use_flip], temperature),
-                              val_truths)
-        bias = fit_class_bias(val_z[use_flip], temperature, val_truths)
-        after = worst_recall(calibrate.calibrated_probs(val_z[use_flip], temperature, bias),
-                             val_truths)
-        log.info("class offsets %s: validation worst recall %.3f -> %.3f, mean accuracy %.4f "
-                 "-> %.4f", np.round(bias, 2).tolist(), before[0], after[0], before[1],
-                 after[1])
-    top = {"knots": None}
-    if args.calibrate == "on":
-        top = calibrate.choose_top_map(
-            calibrate.calibrated_probs(val_z[use_flip], temperature, bias),
-            val_truths["original"], args.seed)
-        log.info("top-probability map: validation ECE %.4f without, %.4f cross-fitted -> %s",
-                 top["val_ece_without"], top["val_ece_cross_fitted"],
-                 "kept" if top["knots"] else "dropped")
+    post = fit_posthoc(val_z, val_truths, args.flip_tta, args.calibrate == "on", args.balance,
+                       args.seed)
+    use_flip, temperature, bias, top = post.flip, post.temperature, post.bias, post.top
     test_z = view_logits(test, use_flip)[..., out_idx]
-    test_probs = calibrate.apply_top_map(calibrate.calibrated_probs(test_z, temperature, bias),
-                                         top["knots"])
+    test_probs = post.probs(test_z)
     raw_probs = calibrate.calibrated_probs(test_z, 1.0)
     reports = {k: evaluate.report(test_truths[k], test_probs, classes)
                for k in ("original", "consensus") if (test_truths[k] >= 0).any()}
@@ -416,7 +385,7 @@ def run(args: argparse.Namespace) -> int:
                   "members": [{"val_accuracy": r.best_val_accuracy,
                                "val_consensus": r.best_val_consensus,
                                "epochs_run": r.epochs_run} for r in members]},
-        "validation": {"score_plain": score_plain, "score_flip": score_flip},
+        "validation": {"score_plain": post.score_plain, "score_flip": post.score_flip},
         "calibration": {"temperature": temperature, "bins": calibrate.ECE_BINS, "top_map": top,
                         "class_bias": None if bias is None else dict(zip(classes, bias.tolist(),
                                                                          strict=True)),
