@@ -17,6 +17,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from app.core.analysis.classifier import EmotionClassifier  # noqa: E402
 from training.calibrate import reliability  # noqa: E402
 from training.cli import SHARED_CSV, SHARED_VOTES  # noqa: E402
 from training.data import FER_CLASSES, load_fer_csv  # noqa: E402
@@ -25,14 +26,11 @@ from training.votes import attach_votes, load_votes  # noqa: E402
 
 
 def probs(path: Path, images: np.ndarray) -> tuple[np.ndarray, tuple[str, ...]]:
-    import onnxruntime as ort
-
-    s = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    classes = tuple(s.get_modelmeta().custom_metadata_map["classes"].split(","))
+    """The model as the app loads it (contract checked, telemetry off), on the CPU."""
+    clf = EmotionClassifier(path, device="cpu")
     x = images.astype(np.float32)
-    name = s.get_inputs()[0].name
-    return np.concatenate([s.run(None, {name: x[i:i + 512]})[0]
-                           for i in range(0, len(x), 512)]), classes
+    return np.concatenate([clf.predict(x[i:i + 512]) for i in range(0, len(x), 512)]), \
+        tuple(clf.classes)
 
 
 def main() -> int:
