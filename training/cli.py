@@ -221,11 +221,12 @@ def run(args: argparse.Namespace) -> int:
         log.info("no FER+ votes: original labels only, no consensus truth")
     teacher_weight, teacher_info = 0.0, {"teacher": None}
     if args.teacher is not None:
-        from training.distill import sha256, teacher_probs
+        from training.distill import teacher_probs
+        from training.quantize import file_sha256
 
         full = dataclasses.replace(full, teacher=teacher_probs(args.teacher, full, train_classes))
         teacher_weight = args.teacher_weight
-        teacher_info = {"teacher": args.teacher.name, "teacher_sha256": sha256(args.teacher),
+        teacher_info = {"teacher": args.teacher.name, "teacher_sha256": file_sha256(args.teacher),
                         "teacher_weight": teacher_weight}
         log.info("teacher %s (weight %.2f): it agrees with the original label on %.1f %% of "
                  "Training", args.teacher, teacher_weight,

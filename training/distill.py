@@ -10,7 +10,6 @@ it learnt from would flatter the student.
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 import numpy as np
@@ -42,7 +41,3 @@ def teacher_probs(path: Path, ds: Dataset, train_classes: tuple[str, ...]) -> np
     p = np.concatenate([sess.run(None, {inp.name: x[i:i + BATCH]})[0]
                         for i in range(0, len(x), BATCH)])
     return p[:, [classes.index(c) for c in train_classes]].astype(np.float32)
-
-
-def sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
