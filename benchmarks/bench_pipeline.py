@@ -3,10 +3,12 @@
 Makes 640x360 and 1280x720 clips by resizing the one-face clip of ../shared/media into a temp
 folder, runs `analyze_source` on each with every `--detector` option in turn (decoding in its
 own thread, as fer-analyze does; "face" = frames with a face detected in that frame) and
-splits the time into decode (reader thread), detect (+ tracking) and classify (crops + model +
-smoothing). Decode runs in parallel with the rest, so the stage times add up to more than the
-wall time on 2 cores. Prints the load average too: figures taken while something else (e.g.
-training) loads the CPU are lower bounds.
+splits the time into decode (reader thread), detect (+ tracking, the caller's thread) and
+classify (crops + model + smoothing, a third thread). The stages overlap (frame t is
+classified while t+1 is detected and the next ones decoded), so their times add up to more
+than the wall time on 2 cores, and each is a little longer than it would be alone. Prints the
+load average too: figures taken while something else (e.g. training) loads the CPU are lower
+bounds.
 
     python benchmarks/bench_pipeline.py --model models/fer_cnn.onnx [--detectors combined,haar]
 """
@@ -27,7 +29,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from app.core.analysis.analyzer import Analyzer, Timings  # noqa: E402
-from app.core.analysis.classifier import EmotionClassifier  # noqa: E402
+from app.core.analysis.classifier import CLASSIFY_THREADS, EmotionClassifier  # noqa: E402
 from app.core.analysis.detector import DEFAULT_DETECTOR, DETECTORS  # noqa: E402
 from app.core.analysis.pipeline import analyze_source  # noqa: E402
 from app.core.analysis.sources import open_source, quiet_native_logs  # noqa: E402
@@ -76,6 +78,9 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--model", type=Path, help="ONNX model (default: the shipped model)")
     ap.add_argument("--device", default="auto", choices=("auto", "cpu", "gpu"))
+    ap.add_argument("--classify-threads", type=int, default=CLASSIFY_THREADS,
+                    help=f"ONNX Runtime threads of the classifier (default: the app's, "
+                         f"{CLASSIFY_THREADS})")
     ap.add_argument("--video", type=Path, default=CLIP, help="clip to resize")
     ap.add_argument("--detectors", default=",".join(DETECTORS),
                     help=f"comma-separated --detector options (default: all; "
@@ -90,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
               file=sys.stderr)
         return 1
     try:
-        clf = EmotionClassifier(args.model, device=args.device)
+        clf = EmotionClassifier(args.model, device=args.device, threads=args.classify_threads)
         analyzers = {d: Analyzer(classifier=clf, device=args.device, detector=d) for d in names}
     except CoreError as exc:
         print(f"bench_pipeline: error: {exc}", file=sys.stderr)

@@ -1,8 +1,10 @@
 """The per-frame analysis: faces found, tracked and classified -> one `FrameResult`.
 
 `Analyzer.process(frame_bgr, index, time_s)` is all a caller needs, live or recorded (the UI
-worker feeds camera frames one by one; `pipeline.analyze_source` feeds a whole source from a
-decoding thread). Detection is scheduled to stay cheap: a full scan on the first frame, every
+worker feeds frames one by one). It is two stages with a seam between them: `detect` (gray
+frame, detection, tracking) returns a frozen `Detected` snapshot holding all `classify` (crops,
+model, smoothing) needs, so `pipeline.analyze_source` classifies frame t while frame t+1 is
+detected. Detection is scheduled to stay cheap: a full scan on the first frame, every
 `full_scan_every` frames and right after a tracked face is missed (every `idle_scan_every`
 frames while no face is tracked); in between only a small region around each tracked face is
 searched, which also re-checks that the face is still there. Only faces detected in this frame
@@ -48,13 +50,37 @@ class Timings:
 
     frames: int = 0
     decode_s: float = 0.0  # filled by pipeline.analyze_source (decoding thread)
-    detect_s: float = 0.0  # grayscale + detection + tracking
-    classify_s: float = 0.0  # crops + model + smoothing
+    detect_s: float = 0.0  # grayscale + detection + tracking (`detect`)
+    classify_s: float = 0.0  # crops + model + smoothing (`classify`)
+
+
+@dataclass(frozen=True)
+class TrackView:
+    """One shown track as it was at its frame (the tracker moves on meanwhile)."""
+
+    id: int
+    box: np.ndarray  # float x, y, w, h
+    keypoints: np.ndarray | None
+    detected: bool
+
+
+@dataclass(frozen=True)
+class Detected:
+    """What `detect` hands to `classify` for one frame, frozen at that frame."""
+
+    index: int
+    time_s: float
+    gray: np.ndarray  # the frame in grayscale, for the crops
+    tracks: tuple[TrackView, ...]  # the shown tracks, ordered by id
+    patient_id: int | None  # the patient at this frame (the UI may pick another meanwhile)
+    kept_ids: frozenset[int]  # every track the tracker still keeps: their smoothing stays
 
 
 class Analyzer:
     """Finds, tracks and classifies faces frame by frame. Thread-safe: the UI thread may call
-    `set_patient`/`select_patient_at` while a worker thread calls `process`."""
+    `set_patient`/`select_patient_at` while a worker thread calls `process`, and one thread
+    may `detect` a frame while another `classify`s the one before (in frame order: the
+    smoother is stateful)."""
 
     def __init__(
         self,
@@ -73,7 +99,8 @@ class Analyzer:
         self._detector = make_detector(detector, device)
         self._tracker = Tracker(self.config.tracker)
         self._smoother = ProbabilitySmoother(smooth_s)
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # the tracker and the scan schedule (detect)
+        self._smooth_lock = threading.Lock()  # the smoother (classify)
         self.timings = Timings()
         self.reset()
 
@@ -89,7 +116,7 @@ class Analyzer:
     def reset(self, still: bool = False) -> None:
         """Start a new source: forget tracks, patient and smoothing. `still`: single images
         (finer scan, faces shown without waiting for a second detection)."""
-        with self._lock:
+        with self._lock, self._smooth_lock:
             self._still = still
             cfg = self.config.tracker
             self._tracker.config = replace(cfg, confirm_hits=1) if still else cfg
@@ -112,6 +139,10 @@ class Analyzer:
 
     def process(self, frame_bgr: np.ndarray, index: int, time_s: float) -> FrameResult:
         """Analyse one frame (BGR, BGRA or grayscale uint8)."""
+        return self.classify(self.detect(frame_bgr, index, time_s))
+
+    def detect(self, frame_bgr: np.ndarray, index: int, time_s: float) -> Detected:
+        """Stage 1 of `process`: find and track the faces of one frame."""
         with self._lock:
             t0 = time.perf_counter()
             frame, gray = _frame_and_gray(frame_bgr)
@@ -119,33 +150,41 @@ class Analyzer:
             tracks = self._tracker.update(
                 [d.box for d in found], [d.strong for d in found], time_s=time_s,
                 keypoints=[d.keypoints for d in found])
-            t1 = time.perf_counter()
-            seen = [t for t in tracks if t.detected]  # held boxes are never classified
+            views = tuple(TrackView(t.id, t.box.copy(), t.keypoints, t.detected) for t in tracks)
+            out = Detected(index, float(time_s), gray, views, self._tracker.patient_id,
+                           frozenset(t.id for t in self._tracker.tracks))
+            self.timings.detect_s += time.perf_counter() - t0
+            return out
+
+    def classify(self, d: Detected) -> FrameResult:
+        """Stage 2 of `process`: classify the faces detected in `d` -> its `FrameResult`.
+        Call it in frame order."""
+        with self._smooth_lock:
+            t0 = time.perf_counter()
+            seen = [t for t in d.tracks if t.detected]  # held boxes are never classified
             probs = self.classifier.predict(
-                face_batch(gray, [t.box for t in seen], keypoints=[t.keypoints for t in seen]))
-            by_id = {t.id: self._smoother.update(t.id, time_s, p)
+                face_batch(d.gray, [t.box for t in seen], keypoints=[t.keypoints for t in seen]))
+            by_id = {t.id: self._smoother.update(t.id, d.time_s, p)
                      for t, p in zip(seen, probs, strict=True)}
             classes = self.classes
             faces = []
-            for track in tracks:
+            for track in d.tracks:
                 p = by_id.get(track.id)
                 faces.append(Face(
                     box=tuple(int(round(v)) for v in track.box),
                     track_id=track.id,
                     probs=() if p is None else tuple(float(v) for v in p),
                     label="" if p is None else classes[int(np.argmax(p))],
-                    is_patient=track.id == self._tracker.patient_id,
+                    is_patient=track.id == d.patient_id,
                     detected=p is not None,
                 ))
-            self._smoother.keep_only({t.id for t in self._tracker.tracks})
+            self._smoother.keep_only(d.kept_ids)
             patient = next((f for f in faces if f.is_patient and f.detected), None)
-            t2 = time.perf_counter()
             self.timings.frames += 1
-            self.timings.detect_s += t1 - t0
-            self.timings.classify_s += t2 - t1
+            self.timings.classify_s += time.perf_counter() - t0
             return FrameResult(
-                index=index,
-                time_s=float(time_s),
+                index=d.index,
+                time_s=d.time_s,
                 faces=tuple(faces),
                 label=patient.label if patient else None,
                 probs=patient.probs if patient else None,

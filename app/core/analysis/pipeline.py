@@ -1,7 +1,9 @@
-"""Whole-source analysis with decoding in its own thread.
+"""Whole-source analysis in three overlapping stages: decode, detect, classify.
 
-OpenCV releases the GIL while decoding and detecting, so a reader thread filling a small queue
-keeps one core decoding while the caller's thread detects and classifies on the other.
+OpenCV and ONNX Runtime release the GIL, so threads keep both cores busy: a reader thread
+decodes ahead into a small queue, the caller's thread detects and tracks frame t+1 while a
+second thread classifies frame t (`Analyzer.detect` / `Analyzer.classify`). The results are
+those of `Analyzer.process` frame by frame, in the same order.
 """
 
 from __future__ import annotations
@@ -9,7 +11,9 @@ from __future__ import annotations
 import queue
 import threading
 import time
+from collections import deque
 from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 from app.core.analysis.analyzer import Analyzer, Timings
@@ -77,12 +81,30 @@ def analyze_source(
     src = source if isinstance(source, Source) else open_source(source)
     analyzer.reset(still=src.kind == "image")
     frames = prefetch(src, depth, analyzer.timings)
+    # One classifying thread: it runs the classifications in frame order (the smoother's
+    # state), each while the caller's thread detects the next frame.
+    pool = ThreadPoolExecutor(1, thread_name_prefix="fer-classify")
+    pending: deque[Future[FrameResult]] = deque()
+    failure: Exception | None = None
     try:
-        for frame in frames:
-            if max_frames is not None and frame.index >= max_frames:
-                return
-            yield analyzer.process(frame.image, frame.index, frame.time_s)
+        while True:
+            try:  # decoding or detection failing: the frames before it come out first
+                frame = next(frames, None)
+                if frame is None or max_frames is not None and frame.index >= max_frames:
+                    break
+                snapshot = analyzer.detect(frame.image, frame.index, frame.time_s)
+            except Exception as exc:
+                failure = exc
+                break
+            pending.append(pool.submit(analyzer.classify, snapshot))
+            if len(pending) > 1:
+                yield pending.popleft().result()  # a failed classification raises here
+        while pending:
+            yield pending.popleft().result()
+        if failure is not None:
+            raise failure
     finally:
+        pool.shutdown(wait=True, cancel_futures=True)
         frames.close()  # stops and joins the reader before the capture is released
         if src is not source:
             src.close()
