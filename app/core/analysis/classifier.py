@@ -25,9 +25,11 @@ from app.core.errors import ModelError
 from app.core.paths import default_model_path, int8_model_path
 
 DEFAULT_CLASSES = ("happy", "sad", "surprise", "neutral")
-# Faces are classified after the frame is decoded and searched, so both cores are free then:
-# two ONNX Runtime threads classify a face about 1.6x faster on a 2-core CPU (no spinning, so
-# they do not steal from the decoder between runs).
+# Two ONNX Runtime threads (no spinning, so they do not steal from the other stages between
+# runs): the live view classifies a frame once it is searched, when both cores are free. In
+# analyze_source, which classifies frame t while detecting frame t+1, one thread and two
+# measured the same (int8, 640x360: median 315 vs 308 frames/s, bench_pipeline.py
+# --classify-threads), so the live view's choice holds there too.
 CLASSIFY_THREADS = 2
 MAX_INT8_LOSS_POINTS = 0.5  # PublicTest accuracy points the int8 model may lose to the float one
 
