@@ -48,9 +48,12 @@ def test_tune_search_resumes_after_an_interruption(tmp_path):
         first = subprocess.Popen(cmd, cwd=tmp_path, env=env, stdout=console, stderr=console)
         deadline = time.monotonic() + 600
         # The trials run one after the other (a trial takes a whole 2-CPU node): interrupt
-        # once the first has finished, while the second is under way.
+        # once the first has finished, while the second is under way. Ray writes a trial's
+        # last result to disk a moment after it is reported: wait for that too, or the
+        # interruption can race it (seen under load).
         while time.monotonic() < deadline and first.poll() is None:
-            if log.exists() and "trial 1/2 done" in log.read_text():
+            if (log.exists() and "trial 1/2 done" in log.read_text()
+                    and [1, 2, 3] in _epochs(work / "search-ray").values()):
                 break
             time.sleep(0.5)
         assert first.poll() is None, (tmp_path / "first.txt").read_text()[-3000:]
