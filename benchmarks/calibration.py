@@ -1,22 +1,21 @@
 """The shipped model's reliability on faces it never trained on: the uncertainty threshold.
 
-    python benchmarks/calibration.py [fer2013.csv.gz] [--model M] [--write]
+    python benchmarks/calibration.py [fer2013.csv.gz] [--model M] [--split val|PublicTest] [--write]
 
-Runs the model on FER-2013 *PublicTest* (fer-train fits on Training and only reports this
-split; the copy in ../shared has no PrivateTest), restricted to the model's classes, and
-prints a reliability table over the top probability (15 equal-width bins: faces, accuracy,
-mean confidence), the expected calibration error and the threshold that
-app/core/analysis/uncertainty.py derives from it (the lowest top probability from which every
-bin with >= 20 faces is right >= 2/3 of the time).
+Runs the model on the validation split fer-train carved out of FER-2013 Training (same seed and
+fraction, read from the model's metrics.json; the default) or on PublicTest (the test set, for
+reports only), restricted to the model's classes, and prints a reliability table over the top
+probability (15 equal-width bins: faces, accuracy, mean confidence), the expected calibration
+error and the threshold that app/core/analysis/uncertainty.py derives from it (the lowest top
+probability from which every bin with >= 20 faces is right >= 2/3 of the time).
 `--write` stores the table as `calibration.json` beside the model, tied to the model file by
-its SHA-256, so a retrained model never inherits it.
+its SHA-256, so a retrained model never inherits it. The threshold is a setting of the app, so
+`--write` takes it from validation faces only, never from the test set.
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
-import gzip
 import json
 import sys
 from pathlib import Path
@@ -26,21 +25,30 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-FER_NAMES = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
 DEFAULT_CSV = ROOT.parent / "shared" / "data" / "fer2013" / "fer2013.csv.gz"
 BINS = 15
 
 
-def load(path: Path, classes: tuple[str, ...], usage: str = "PublicTest"):
-    opener = gzip.open if path.suffix == ".gz" else open
-    images, labels = [], []
-    with opener(path, "rt", newline="") as f:
-        for row in csv.DictReader(f):
-            name = FER_NAMES[int(row["emotion"])]
-            if row["Usage"] == usage and name in classes:
-                images.append(np.array(row["pixels"].split(), np.float32).reshape(48, 48, 1))
-                labels.append(classes.index(name))
-    return np.stack(images), np.array(labels)
+def load(path: Path, classes: tuple[str, ...], split: str, model: Path):
+    """The split's images and labels in `classes`, and its name for calibration.json."""
+    from training.data import FER_CLASSES, load_fer_csv, select_classes, stratified_split
+
+    splits = load_fer_csv(path, FER_CLASSES, extra_ok=True)
+    if split == "PublicTest":
+        ds, name = splits["PublicTest"], "FER-2013 PublicTest"
+    else:  # exactly fer-train's split: every FER class of Training, then stratified
+        try:
+            metrics = json.loads((model.parent / "metrics.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            metrics = {}
+        seed = int(metrics.get("seed", 42))
+        fraction = float(metrics.get("data", {}).get("val_fraction", 0.1))
+        full = splits["Training"]
+        _, val_idx = stratified_split(full.labels, fraction, seed)
+        ds = full.subset(val_idx)
+        name = f"FER-2013 Training, fer-train's validation split (seed {seed}, {fraction:.0%})"
+    ds = select_classes(ds, classes)
+    return ds.images.astype(np.float32), ds.labels, name
 
 
 def reliability(labels: np.ndarray, probs: np.ndarray, bins: int = BINS):
@@ -67,14 +75,19 @@ def main() -> int:
     p.add_argument("csv", nargs="?", type=Path, default=DEFAULT_CSV)
     p.add_argument("--model", type=Path, default=None,
                    help="default: the shipped float model (its int8 version uses its table)")
-    p.add_argument("--write", action="store_true", help="write calibration.json beside the model")
+    p.add_argument("--split", choices=["val", "PublicTest"], default="val",
+                   help="val: fer-train's validation split (default); PublicTest: report only")
+    p.add_argument("--write", action="store_true",
+                   help="write calibration.json beside the model (from the validation split)")
     args = p.parse_args()
+    if args.write and args.split != "val":
+        p.error("--write takes the threshold from the validation split only")
     clf = EmotionClassifier(args.model or default_model_path(), device="cpu")
-    images, labels = load(args.csv, tuple(clf.classes))
+    images, labels, split = load(args.csv, tuple(clf.classes), args.split, clf.path)
     probs = np.concatenate([clf.predict(images[i:i + 256]) for i in range(0, len(images), 256)])
     rows, ece = reliability(labels, probs)
     threshold = from_table(rows)
-    print(f"model {clf.path.name}, FER-2013 PublicTest, {len(labels)} faces "
+    print(f"model {clf.path.name}, {split}, {len(labels)} faces "
           f"({', '.join(clf.classes)}): accuracy {np.mean(probs.argmax(1) == labels):.1%}, "
           f"ECE {ece:.3f}")
     print(f"{'top probability':>16} {'faces':>6} {'accuracy':>9} {'confidence':>11}")
@@ -89,7 +102,7 @@ def main() -> int:
         out = clf.path.parent / "calibration.json"
         out.write_text(json.dumps({"model_file": clf.path.name,
                                    "model_sha256": model_sha256(clf.path),
-                                   "split": "FER-2013 PublicTest", "n": int(len(labels)),
+                                   "split": split, "n": int(len(labels)),
                                    "ece": ece, "reliability": rows}, indent=1) + "\n")
         print(f"wrote {out}")
     return 0

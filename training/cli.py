@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from app.core.analysis.uncertainty import from_table
 from training import atomic
 from training.data import (
     FER_CLASSES,
@@ -309,6 +310,8 @@ def run(args: argparse.Namespace) -> int:
     post = fit_posthoc(val_z, val_truths, args.flip_tta, args.calibrate == "on", args.balance,
                        args.seed)
     use_flip, temperature, bias, top = post.flip, post.temperature, post.bias, post.top
+    # The app's uncertainty threshold comes from the validation split, not from the test set.
+    val_rel = calibrate.reliability(val_truths["original"], post.probs(val_z[use_flip]))
     test_z = view_logits(test, use_flip)[..., out_idx]
     test_probs = post.probs(test_z)
     raw_probs = calibrate.calibrated_probs(test_z, 1.0)
@@ -392,7 +395,11 @@ def run(args: argparse.Namespace) -> int:
                                                                          strict=True)),
                         **{f"ece_{k}": rel[k]["ece"] for k in rel},
                         **{f"ece_{k}_uncalibrated": rel_raw[k]["ece"] for k in rel},
-                        "reliability": {k: rel[k]["bins"] for k in rel}},
+                        "reliability": {k: rel[k]["bins"] for k in rel},
+                        "uncertain_below": from_table(val_rel["bins"]),
+                        "uncertain_below_from": f"validation split ({val_rel['n']} faces, "
+                                                f"original labels)",
+                        "reliability_validation": val_rel["bins"]},
         "test": {k: v for k, v in rep.items() if k != "text"},
         "test_consensus": ({k: v for k, v in reports["consensus"].items() if k != "text"}
                            if "consensus" in reports else None),

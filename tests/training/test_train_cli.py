@@ -8,6 +8,7 @@ import pytest
 pytest.importorskip("tensorflow", reason="training extra not installed (pip install .[train])")
 ort = pytest.importorskip("onnxruntime")
 
+from app.core.analysis.uncertainty import from_table, threshold_for  # noqa: E402
 from training.cli import main  # noqa: E402
 
 
@@ -46,6 +47,11 @@ def test_artefacts_and_contract(trained):
     assert metrics["train_classes"] == ["angry", "happy", "sad", "surprise", "neutral"]
     assert metrics["test_consensus"]["n"] > 0  # the raters' majority is the second truth
     assert 0 <= metrics["calibration"]["ece_original"] <= 1
+    # the app's uncertainty threshold: from the validation split, which the app then reads
+    cal = metrics["calibration"]
+    assert cal["uncertain_below"] == from_table(cal["reliability_validation"])
+    assert "validation" in cal["uncertain_below_from"]
+    assert threshold_for(out / "fer_cnn.onnx", metrics).value == cal["uncertain_below"]
     assert float(meta["temperature"]) == pytest.approx(metrics["calibration"]["temperature"],
                                                        rel=1e-3)
     assert (out / "reliability_diagram.png").stat().st_size > 0

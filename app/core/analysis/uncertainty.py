@@ -9,8 +9,10 @@ model's labels are right at least `LEVEL` (2/3) of the time on held-out faces, i
 the label is wrong more often than one time in three. Where it is read from, first found wins:
 
 1. `calibration.json` beside the model, written by `benchmarks/calibration.py` for exactly this
-   model file (its SHA-256 must match): a reliability table measured on FER-2013 PrivateTest;
-2. `metrics.json` beside the model (`fer-train`): `calibration.uncertain_below`, else its
+   model file (its SHA-256 must match): a reliability table measured on fer-train's
+   validation split (an app setting is never taken from the test set);
+2. `metrics.json` beside the model (`fer-train`): `calibration.uncertain_below` (measured on
+   the validation split), else (older models) its
    reliability table on PublicTest (`calibration.reliability`, per truth: the original labels
    are used), else a calibrated model (`calibration.ece_original` <= 0.03), whose confidence
    *is* its accuracy, so the threshold is `LEVEL` itself;
