@@ -1,0 +1,121 @@
+"""How far can any model go on both truths at once? The ceiling set by their disagreements.
+
+    python benchmarks/truth_ceiling.py [fer2013.csv.gz] [--votes V] [--split val|PublicTest]
+
+The original FER-2013 label and the FER+ raters' majority disagree on about a fifth of the
+images both judge (mostly: original "sad", raters "neutral"). A model gives each image one
+label, so on those images it can match only one truth. This computes, by linear programming
+over which truth an *oracle* follows on each kind of disagreement (original class x majority
+class), the best the oracle can do:
+- the highest worst-class recall over both truths, and both accuracies there;
+- the highest accuracy against the original labels for a given accuracy against the majority.
+Images with only one truth among the classes follow it. Labels only: no model is run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+SHARED = ROOT.parent / "shared" / "data"
+CLASSES = ("happy", "sad", "surprise", "neutral")
+
+
+def truths(csv: Path, votes: Path, split: str) -> tuple[np.ndarray, np.ndarray]:
+    """(original, majority) label per image, -1 where that truth is outside CLASSES."""
+    from training.data import FER_CLASSES, load_fer_csv, stratified_split
+    from training.targets import Task
+    from training.votes import attach_votes, load_votes
+
+    splits = load_fer_csv(csv, FER_CLASSES, extra_ok=True)
+    table = load_votes(votes)
+    if split == "PublicTest":
+        ds = attach_votes(splits["PublicTest"], table)
+    else:  # fer-train's default validation split (seed 42, 10 %)
+        full = attach_votes(splits["Training"], table)
+        ds = full.subset(stratified_split(full.labels, 0.1, 42)[1])
+    t = Task(CLASSES, CLASSES, 0.5, 0.0).truths(ds)
+    return t["original"], t["consensus"]
+
+
+def ceiling(orig: np.ndarray, cons: np.ndarray, min_cons_acc: float | None = None) -> dict:
+    """LP over f[o, c] = share of (original o, majority c) disagreements labelled c.
+
+    Without `min_cons_acc`: maximise the worst recall. With it: maximise the original accuracy
+    with the majority accuracy at least `min_cons_acc` (None in the result when unreachable).
+    """
+    from scipy.optimize import linprog
+
+    k = len(CLASSES)
+    pairs = [(a, b) for a in range(k) for b in range(k) if a != b]
+    n = {p: int(np.sum((orig == p[0]) & (cons == p[1]))) for p in pairs}
+    n_o, n_c = np.bincount(orig[orig >= 0], minlength=k), np.bincount(cons[cons >= 0], minlength=k)
+    fixed_o = np.array([np.sum((orig == i) & (cons == i)) + np.sum((orig == i) & (cons < 0))
+                        for i in range(k)], float)  # always right against the original
+    fixed_c = np.array([np.sum((orig == i) & (cons == i)) + np.sum((cons == i) & (orig < 0))
+                        for i in range(k)], float)
+    # hits_o[i] = fixed_o[i] + sum_c n[i,c] (1 - f); hits_c[j] = fixed_c[j] + sum_o n[o,j] f
+    a_o = np.zeros((k, len(pairs)))
+    a_c = np.zeros((k, len(pairs)))
+    for j, (a, b) in enumerate(pairs):
+        a_o[a, j], a_c[b, j] = -n[(a, b)], n[(a, b)]
+    base_o = fixed_o + np.array([sum(n[(i, b)] for b in range(k) if b != i) for i in range(k)])
+    bounds = [(0, 1)] * len(pairs)
+    if min_cons_acc is None:  # variables [f..., t]: max t with every recall >= t
+        c = np.r_[np.zeros(len(pairs)), -1.0]
+        a_ub = np.vstack([np.c_[-a_o / n_o[:, None], np.ones(k)],
+                          np.c_[-a_c / n_c[:, None], np.ones(k)]])
+        b_ub = np.r_[base_o / n_o, fixed_c / n_c]
+        res = linprog(c, A_ub=a_ub, b_ub=b_ub, bounds=bounds + [(0, 1)])
+        f = res.x[:-1]
+    else:
+        res = linprog(-a_o.sum(0), A_ub=-a_c.sum(0)[None],
+                      b_ub=[fixed_c.sum() - min_cons_acc * n_c.sum()], bounds=bounds)
+        if not res.success:
+            return {"original": None, "consensus": None, "worst_recall": None}
+        f = res.x
+    hits_o, hits_c = base_o + a_o @ f, fixed_c + a_c @ f
+    return {"original": hits_o.sum() / n_o.sum(), "consensus": hits_c.sum() / n_c.sum(),
+            "worst_recall": min(np.min(hits_o / n_o), np.min(hits_c / n_c)),
+            "recalls": {"original": hits_o / n_o, "consensus": hits_c / n_c}}
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("csv", nargs="?", type=Path, default=SHARED / "fer2013" / "fer2013.csv.gz")
+    p.add_argument("--votes", type=Path,
+                   default=SHARED / "ferplus" / "fer2013_ferplus_votes.csv.gz")
+    p.add_argument("--split", choices=["val", "PublicTest"], default="val")
+    args = p.parse_args()
+    orig, cons = truths(args.csv, args.votes, args.split)
+    both = (orig >= 0) & (cons >= 0)
+    print(f"{args.split}: {np.sum(orig >= 0)} images with an original label in "
+          f"{', '.join(CLASSES)}, {np.sum(cons >= 0)} with a majority there, {both.sum()} with "
+          f"both; they agree on {np.mean(orig[both] == cons[both]):.1%}")
+    print("disagreements (rows: original label, columns: raters' majority)")
+    print(f"{'':>10}" + "".join(f"{c:>10}" for c in CLASSES))
+    for i, name in enumerate(CLASSES):
+        print(f"{name:>10}" + "".join(f"{np.sum((orig == i) & (cons == j)) if i != j else 0:>10}"
+                                      for j in range(len(CLASSES))))
+    best = ceiling(orig, cons)
+    print(f"oracle, best worst-class recall over both truths: {best['worst_recall']:.3f} "
+          f"(accuracy {best['original']:.1%} original / {best['consensus']:.1%} majority)")
+    for truth in ("original", "consensus"):
+        print(f"  recalls vs {truth}: " + ", ".join(
+            f"{c} {r:.2f}" for c, r in zip(CLASSES, best["recalls"][truth], strict=True)))
+    print("oracle, best original accuracy for a given majority accuracy:")
+    for target in (0.80, 0.85, 0.90, 0.95):
+        r = ceiling(orig, cons, target)
+        print(f"  majority >= {target:.0%}: " + ("unreachable" if r["original"] is None else
+              f"original {r['original']:.1%}"))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

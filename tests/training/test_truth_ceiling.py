@@ -1,0 +1,36 @@
+"""benchmarks/truth_ceiling.py: the oracle's ceiling when two truths disagree, by hand."""
+
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("scipy", reason="training extra not installed (pip install .[train])")
+spec = importlib.util.spec_from_file_location(
+    "truth_ceiling", Path(__file__).parents[2] / "benchmarks" / "truth_ceiling.py")
+truth_ceiling = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(truth_ceiling)
+
+# happy, sad, surprise, neutral agree once each; two "sad" images the raters call neutral.
+ORIG = np.array([0, 1, 2, 3, 1, 1])
+CONS = np.array([0, 1, 2, 3, 3, 3])
+
+
+def test_the_worst_recall_splits_the_disagreements_between_the_truths():
+    best = truth_ceiling.ceiling(ORIG, CONS)
+    # sad recall (1 + 2(1-f))/3 against neutral recall (1 + 2f)/3: equal at f = 1/2
+    assert best["worst_recall"] == pytest.approx(2 / 3)
+    assert best["original"] == pytest.approx(5 / 6) and best["consensus"] == pytest.approx(5 / 6)
+
+
+def test_following_one_truth_fully_costs_the_other():
+    r = truth_ceiling.ceiling(ORIG, CONS, min_cons_acc=1.0)
+    assert r["consensus"] == pytest.approx(1.0) and r["original"] == pytest.approx(4 / 6)
+    r = truth_ceiling.ceiling(ORIG, CONS, min_cons_acc=0.5)
+    assert r["original"] == pytest.approx(1.0)
+
+
+def test_an_image_without_a_majority_follows_its_original_label():
+    orig, cons = np.r_[ORIG, 0], np.r_[CONS, -1]
+    assert truth_ceiling.ceiling(orig, cons, 0.5)["original"] == pytest.approx(1.0)
