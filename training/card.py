@@ -43,6 +43,14 @@ def _teacher_text(targets: dict) -> str:
             f"the teacher model `{targets['teacher']}` (SHA-256 {targets['teacher_sha256'][:12]}…)")
 
 
+def _adopted_text(targets: dict) -> str:
+    if not targets.get("adopted"):
+        return ""
+    return (f"; {targets['adopted']} Training images of other FER classes whose raters' majority is "
+            "one of these classes are kept, labelled with that majority (`--other-classes "
+            "majority`)")
+
+
 def _bias_text(cal: dict) -> str:
     bias = cal.get("class_bias")
     if not bias:
@@ -182,7 +190,7 @@ had ten raters re-label every image ({targets.get('votes') or 'not used in this 
 learns {', '.join(train_classes)}; the exported graph keeps {', '.join(classes)} and renormalises
 them. Each training target is {1 - targets.get('vote_weight', 0):.2f} × the original one-hot label
 + {targets.get('vote_weight', 0):.2f} × the raters' vote distribution (images without votes keep
-their label){_teacher_text(targets)}. Every figure below is given against both truths: the original label, and the
+their label){_adopted_text(targets)}{_teacher_text(targets)}. Every figure below is given against both truths: the original label, and the
 raters' majority (the class with at least half of an image's ten votes; images without such a
 majority among these classes are left out of that truth).
 

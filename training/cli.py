@@ -57,6 +57,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--vote-weight", type=float, default=0.5,
                    help="share of the FER+ vote distribution in each target (0: original "
                         "labels only, 1: votes only; images without votes keep their label)")
+    p.add_argument("--other-classes", choices=["drop", "majority"], default="drop",
+                   help="Training images whose original label is not a training class: drop "
+                        "them, or keep those whose FER+ raters' majority is one, with that label")
     p.add_argument("--teacher", type=Path, metavar="MODEL.onnx",
                    help="distil: mix this model's probabilities (e.g. an ensemble exported by "
                         "fer-train with the same --seed and --val-fraction) into every target")
@@ -234,7 +237,16 @@ def run(args: argparse.Namespace) -> int:
                  100 * np.mean(full.teacher.argmax(1) == _label_in(full, train_classes)))
     task = Task(train_classes, classes, vote_weight, teacher_weight)
     tr_idx, va_idx = stratified_split(full.labels, args.val_fraction, args.seed)
-    train = select_classes(full.subset(tr_idx), train_classes)
+    train, adopted = full.subset(tr_idx), 0
+    if args.other_classes == "majority":
+        if votes_path is None:
+            raise DataError("--other-classes majority needs the FER+ votes (--votes)")
+        from training.votes import adopt_majority
+
+        train, adopted = adopt_majority(train, train_classes)
+        log.info("%d Training images of other classes kept with their raters' majority label",
+                 adopted)
+    train = select_classes(train, train_classes)
     val = full.subset(va_idx)
     log.info("train %d  val %d  test %d  per class %s", len(train), len(val), len(test),
              train.counts())
@@ -378,7 +390,8 @@ def run(args: argparse.Namespace) -> int:
         "params": int(first.model.count_params()), "ensemble": args.ensemble,
         "flip_tta": use_flip, "flip_tta_mode": args.flip_tta,
         "targets": {"votes": votes_path.name if votes_path else None,
-                    "vote_weight": vote_weight, **teacher_info},
+                    "vote_weight": vote_weight, "other_classes": args.other_classes,
+                    "adopted": adopted, **teacher_info},
         "data": {"csv": csv_path.name, "train": len(train), "val": len(val), "test": len(test),
                  "val_fraction": args.val_fraction, "counts": train.counts()},
         "search": search_info,

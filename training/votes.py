@@ -107,3 +107,16 @@ def majority_labels(ds: Dataset, classes: tuple[str, ...]) -> np.ndarray:
     for k, col in enumerate(_class_columns(classes)):
         out[ok & (top == col)] = k
     return out
+
+
+def adopt_majority(ds: Dataset, classes: tuple[str, ...]) -> tuple[Dataset, int]:
+    """`ds` with every image whose original label is not one of `classes` but whose raters'
+    majority is relabelled with that majority; and how many were. Such images (an "angry" or
+    "fear" face most raters call neutral or sad) are otherwise dropped from four-class training
+    although the consensus truth judges the model on them."""
+    inside = np.isin(ds.labels, [ds.classes.index(c) for c in classes])
+    majority = majority_labels(ds, classes)
+    adopt = ~inside & (majority >= 0)
+    labels = ds.labels.copy()
+    labels[adopt] = np.array([ds.classes.index(c) for c in classes])[majority[adopt]]
+    return dataclasses.replace(ds, labels=labels), int(adopt.sum())

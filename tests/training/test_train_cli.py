@@ -195,3 +195,26 @@ def test_bad_input_is_one_line_and_nonzero(tmp_path, capsys, args, message):
     err = capsys.readouterr().err
     assert rc != 0 and message in err and "Traceback" not in err
     assert len(err.strip().splitlines()) == 1
+
+
+def test_other_classes_can_join_four_class_training_with_the_raters_majority(tmp_path, capsys):
+    from .conftest import write_fer_csv, write_votes_csv
+
+    csv = write_fer_csv(tmp_path / "tiny.csv")
+    votes = write_votes_csv(tmp_path / "votes.csv", 200)
+    common = [str(csv), "--max-evals", "0", "--epochs", "1", "--precision", "fp32",
+              "--int8", "off", "--train-classes", "same", "--other-classes", "majority"]
+    rc = main([*common, "--votes", str(votes), "--out", str(tmp_path / "out"),
+               "--workdir", str(tmp_path / "w")])
+    assert rc == 0
+    m = json.loads((tmp_path / "out" / "metrics.json").read_text())
+    # 160 Training rows, 32 of them angry; the validation split takes ~10 % of them
+    assert 0 < m["targets"]["adopted"] < 32 and m["targets"]["other_classes"] == "majority"
+    # each class has 32 rows, 3 of them validation: 4 x 29 four-class images, plus the adopted
+    assert m["data"]["train"] == 4 * 29 + m["targets"]["adopted"]
+    assert "--other-classes majority" in (tmp_path / "out" / "MODEL_CARD.md").read_text()
+    capsys.readouterr()
+    rc = main([*common, "--votes", "none", "--out", str(tmp_path / "o2"),
+               "--workdir", str(tmp_path / "w2")])
+    err = capsys.readouterr().err
+    assert rc != 0 and "needs the FER+ votes" in err and len(err.strip().splitlines()) == 1

@@ -5,7 +5,13 @@ import pytest
 
 from training.data import FER_CLASSES, DataError, Dataset, load_fer_csv, select_classes
 from training.targets import Task, accuracy
-from training.votes import attach_votes, load_votes, majority_labels, vote_distribution
+from training.votes import (
+    adopt_majority,
+    attach_votes,
+    load_votes,
+    majority_labels,
+    vote_distribution,
+)
 
 from .conftest import write_fer_csv, write_votes_csv
 
@@ -45,6 +51,22 @@ def test_targets_mix_label_and_votes_and_keep_the_label_without_votes():
     assert y[0, FER_CLASSES.index("happy")] == pytest.approx(0.75)
     assert y[0, FER_CLASSES.index("neutral")] == pytest.approx(0.25)
     assert y[1, FER_CLASSES.index("sad")] == 1.0
+
+
+def test_other_classes_are_kept_only_with_a_majority_among_the_classes():
+    angry, fear, sad = (FER_CLASSES.index(c) for c in ("angry", "fear", "sad"))
+    #        neu hap sur sad ang dis fea con unk NF
+    ds = _ds([[7, 0, 0, 1, 2, 0, 0, 0, 0, 0],   # angry face, raters: neutral -> kept as neutral
+              [0, 0, 4, 0, 0, 0, 6, 0, 0, 0],   # fear, raters: fear -> still outside
+              [6, 0, 0, 4, 0, 0, 0, 0, 0, 0],   # sad stays sad: the original label is kept
+              [np.nan] * 10],                   # fear without votes -> outside
+             labels=[angry, fear, sad, fear])
+    adopted, n = adopt_majority(ds, FOUR)
+    assert n == 1
+    assert [adopted.classes[k] for k in adopted.labels] == ["neutral", "fear", "sad", "fear"]
+    kept = select_classes(adopted, FOUR)
+    assert [kept.classes[k] for k in kept.labels] == ["neutral", "sad"]
+    assert kept.rows.tolist() == [0, 2]  # votes and rows travel with the images
 
 
 def test_collapse_and_truths_judge_the_same_images_whatever_the_net_learns():
