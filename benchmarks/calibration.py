@@ -31,22 +31,18 @@ BINS = 15
 
 def load(path: Path, classes: tuple[str, ...], split: str, model: Path):
     """The split's images and labels in `classes`, and its name for calibration.json."""
-    from training.data import FER_CLASSES, load_fer_csv, select_classes, stratified_split
+    from training.data import FER_CLASSES, load_fer_csv, select_classes, split_of
 
-    splits = load_fer_csv(path, FER_CLASSES, extra_ok=True)
-    if split == "PublicTest":
-        ds, name = splits["PublicTest"], "FER-2013 PublicTest"
-    else:  # exactly fer-train's split: every FER class of Training, then stratified
+    seed, fraction = 42, 0.1
+    if split == "val":  # fer-train's split for this model: its seed and fraction
         try:
             metrics = json.loads((model.parent / "metrics.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            metrics = {}
-        seed = int(metrics.get("seed", 42))
-        fraction = float(metrics.get("data", {}).get("val_fraction", 0.1))
-        full = splits["Training"]
-        _, val_idx = stratified_split(full.labels, fraction, seed)
-        ds = full.subset(val_idx)
-        name = f"FER-2013 Training, fer-train's validation split (seed {seed}, {fraction:.0%})"
+            seed, fraction = int(metrics["seed"]), float(metrics["data"]["val_fraction"])
+        except (OSError, ValueError, KeyError, TypeError):
+            pass
+    ds = split_of(load_fer_csv(path, FER_CLASSES, extra_ok=True), split, seed, fraction)
+    name = (f"FER-2013 Training, fer-train's validation split (seed {seed}, {fraction:.0%})"
+            if split == "val" else f"FER-2013 {split}")
     ds = select_classes(ds, classes)
     return ds.images.astype(np.float32), ds.labels, name
 

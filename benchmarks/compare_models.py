@@ -2,6 +2,10 @@
 expected calibration error, and McNemar's exact test on the images only one of them gets right.
 
     python benchmarks/compare_models.py OLD.onnx NEW.onnx [--csv fer2013.csv.gz] [--votes V]
+                                        [--split PublicTest|val]
+
+`--split val`: fer-train's validation split (seed 42, 10 % of Training), for choosing between
+recipes without touching the test set.
 
 Needs the training extra (it reads the data with training.data) and ../shared's FER+ votes.
 """
@@ -20,7 +24,7 @@ sys.path.insert(0, str(REPO))
 from app.core.analysis.classifier import EmotionClassifier  # noqa: E402
 from training.calibrate import reliability  # noqa: E402
 from training.cli import SHARED_CSV, SHARED_VOTES  # noqa: E402
-from training.data import FER_CLASSES, load_fer_csv  # noqa: E402
+from training.data import FER_CLASSES, load_fer_csv, split_of  # noqa: E402
 from training.targets import Task  # noqa: E402
 from training.votes import attach_votes, load_votes  # noqa: E402
 
@@ -38,10 +42,11 @@ def main() -> int:
     p.add_argument("models", type=Path, nargs=2)
     p.add_argument("--csv", type=Path, default=SHARED_CSV)
     p.add_argument("--votes", type=Path, default=SHARED_VOTES)
+    p.add_argument("--split", choices=["PublicTest", "val"], default="PublicTest")
     args = p.parse_args()
     from scipy.stats import binomtest
 
-    test = load_fer_csv(args.csv, FER_CLASSES, extra_ok=True)["PublicTest"]
+    test = split_of(load_fer_csv(args.csv, FER_CLASSES, extra_ok=True), args.split)
     test = attach_votes(test, load_votes(args.votes))
     out = {m: probs(m, test.images) for m in args.models}
     classes = out[args.models[0]][1]

@@ -29,17 +29,12 @@ CLASSES = ("happy", "sad", "surprise", "neutral")
 
 def truths(csv: Path, votes: Path, split: str) -> tuple[np.ndarray, np.ndarray]:
     """(original, majority) label per image, -1 where that truth is outside CLASSES."""
-    from training.data import FER_CLASSES, load_fer_csv, stratified_split
+    from training.data import FER_CLASSES, load_fer_csv, split_of
     from training.targets import Task
     from training.votes import attach_votes, load_votes
 
-    splits = load_fer_csv(csv, FER_CLASSES, extra_ok=True)
-    table = load_votes(votes)
-    if split == "PublicTest":
-        ds = attach_votes(splits["PublicTest"], table)
-    else:  # fer-train's default validation split (seed 42, 10 %)
-        full = attach_votes(splits["Training"], table)
-        ds = full.subset(stratified_split(full.labels, 0.1, 42)[1])
+    ds = attach_votes(split_of(load_fer_csv(csv, FER_CLASSES, extra_ok=True), split),
+                      load_votes(votes))  # val: fer-train's default split (seed 42, 10 %)
     t = Task(CLASSES, CLASSES, 0.5, 0.0).truths(ds)
     return t["original"], t["consensus"]
 

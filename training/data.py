@@ -184,6 +184,18 @@ def stratified_split(
     return tr, va
 
 
+def split_of(splits: dict[str, Dataset], name: str, seed: int = 42,
+             val_fraction: float = 0.1) -> Dataset:
+    """`splits[name]`, or for "val" fer-train's validation split: the stratified share of
+    *Training* (every FER class it has) that fer-train holds out with this seed and fraction."""
+    if name != "val":
+        if name not in splits:
+            raise DataError(f"the data has no {name} rows")
+        return splits[name]
+    full = splits["Training"]
+    return full.subset(stratified_split(full.labels, val_fraction, seed)[1])
+
+
 def class_weights(labels: np.ndarray, n_classes: int) -> np.ndarray:
     """Balanced weights n / (k * count_c), so each class carries the same total weight."""
     counts = np.bincount(labels, minlength=n_classes).astype(np.float64)

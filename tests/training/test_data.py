@@ -104,3 +104,16 @@ def test_class_weights_balance_total_weight():
     w = class_weights(labels, 3)
     totals = [w[c] * (labels == c).sum() for c in range(3)]
     assert np.allclose(totals, totals[0])
+
+
+def test_split_of_gives_fer_trains_validation_split_or_a_usage(tiny_csv):
+    from training.data import FER_CLASSES, split_of, stratified_split
+
+    splits = load_fer_csv(tiny_csv, FER_CLASSES, extra_ok=True)
+    val = split_of(splits, "val", seed=7, val_fraction=0.2)
+    expect = stratified_split(splits["Training"].labels, 0.2, 7)[1]
+    assert val.rows.tolist() == splits["Training"].rows[expect].tolist()
+    assert split_of(splits, "val", seed=8, val_fraction=0.2).rows.tolist() != val.rows.tolist()
+    assert split_of(splits, "PublicTest") is splits["PublicTest"]
+    with pytest.raises(DataError, match="no PrivateTest rows"):
+        split_of(splits, "PrivateTest")
