@@ -107,7 +107,7 @@ def test_class_weights_balance_total_weight():
 
 
 def test_split_of_gives_fer_trains_validation_split_or_a_usage(tiny_csv):
-    from training.data import FER_CLASSES, split_of, stratified_split
+    from training.data import split_of
 
     splits = load_fer_csv(tiny_csv, FER_CLASSES, extra_ok=True)
     val = split_of(splits, "val", seed=7, val_fraction=0.2)
