@@ -183,7 +183,7 @@ def load_hparams(path: Path, width: int, arch: str):
         raise DataError(f"--hparams: unknown key(s) {', '.join(sorted(unknown))} in {path}")
     try:
         return HParams(**{**data, "width": width, "arch": arch})
-    except TypeError as exc:
+    except (TypeError, ValueError) as exc:
         raise DataError(f"--hparams: {exc}") from None
 
 

@@ -138,6 +138,20 @@ class BestCheckpoint(keras.callbacks.Callback):
                 "val_consensus": logs.get("val_consensus"), "epoch": epoch + 1})
 
 
+class EmaSwap(keras.callbacks.Callback):
+    """At each epoch's end, puts the optimizer's moving average of the weights into the model
+    (`into`) or takes it back out: placed around validation and the best checkpoint, they see
+    the average while training and its backup keep the raw weights (so a resume is exact)."""
+
+    def __init__(self, swapper: keras.callbacks.SwapEMAWeights, into: bool):
+        super().__init__()
+        self.swapper, self.into = swapper, into
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.swapper.set_model(self.model)
+        (self.swapper.on_test_begin if self.into else self.swapper.on_test_end)()
+
+
 def compile_model(model: keras.Model, hp: HParams, steps_per_epoch: int, epochs: int) -> None:
     total = max(1, steps_per_epoch * epochs)
     warmup = min(total // 10, steps_per_epoch * 3)
@@ -148,8 +162,13 @@ def compile_model(model: keras.Model, hp: HParams, steps_per_epoch: int, epochs:
         warmup_target=hp.learning_rate,
         warmup_steps=warmup,
     )
+    ema = {"use_ema": hp.ema > 0, "ema_momentum": hp.ema or 0.99}
+    optimizer = (keras.optimizers.SGD(schedule, momentum=0.9, nesterov=True,
+                                      weight_decay=hp.weight_decay, **ema)
+                 if hp.optimizer == "sgd"
+                 else keras.optimizers.AdamW(schedule, weight_decay=hp.weight_decay, **ema))
     model.compile(
-        optimizer=keras.optimizers.AdamW(schedule, weight_decay=hp.weight_decay),
+        optimizer=optimizer,
         loss=keras.losses.CategoricalCrossentropy(label_smoothing=hp.label_smoothing),
         metrics=[keras.metrics.CategoricalAccuracy(name="accuracy")],
     )
@@ -190,13 +209,19 @@ def fit(
     progress = ProgressLog(epochs, steps * batch, prefix,
                            workdir / "progress.json" if workdir is not None else None)
     validation = TwoTruthValidation(val, task)
-    cbs: list[keras.callbacks.Callback] = [validation]
+    judged: list[keras.callbacks.Callback] = [validation]
     if workdir is not None:
         workdir.mkdir(parents=True, exist_ok=True)
+        judged.append(checkpoint)
+    swapper = keras.callbacks.SwapEMAWeights() if hp.ema > 0 else None
+    if swapper is not None:
+        judged = [EmaSwap(swapper, into=True), *judged, EmaSwap(swapper, into=False)]
+    cbs: list[keras.callbacks.Callback] = judged
+    if workdir is not None:
         # Restore first so the best-checkpoint callback sees the resumed epoch numbers; the
         # double checkpoint falls back to the previous epoch if the last backup was cut off.
         cbs = [keras.callbacks.BackupAndRestore(str(workdir / "backup"), double_checkpoint=True),
-               validation, checkpoint]
+               *judged]
     cbs += [progress, *(callbacks or [])]
     if patience:
         cbs.append(keras.callbacks.EarlyStopping(
@@ -209,6 +234,9 @@ def fit(
         epochs=epochs, callbacks=cbs, verbose=verbose,
     )
     seconds = time.perf_counter() - t0
+    if swapper is not None:  # the average is the model (a trial without a checkpoint too)
+        swapper.set_model(model)
+        swapper.on_test_begin()
     if checkpoint is not None and checkpoint.weights.exists():
         _load(model, checkpoint.weights)
     scores = val_scores(predict(model, val), val, task)

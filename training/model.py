@@ -29,6 +29,15 @@ class HParams:
     label_smoothing: float = 0.1
     mixup: float = 0.2  # probability that a batch is mixed (CutMix/MixUp); 0 disables
     arch: str = "cnn7"
+    optimizer: str = "adamw"  # or "sgd": Nesterov momentum 0.9 (the literature's recipes)
+    ema: float = 0.0  # momentum of a moving average of the weights, which validation, the
+    # best checkpoint and the export then use; 0: off
+
+    def __post_init__(self):
+        if self.optimizer not in ("adamw", "sgd"):
+            raise ValueError(f"optimizer must be adamw or sgd, not {self.optimizer!r}")
+        if not 0 <= self.ema < 1:
+            raise ValueError(f"ema must be in [0, 1), not {self.ema}")
 
     def to_dict(self) -> dict:
         return asdict(self)
