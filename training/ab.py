@@ -18,7 +18,8 @@ from training import atomic
 from training.cli import REPO
 from training.cli import main as fer_train
 
-# (name, fer-train options, training images per epoch, arm it is compared with). Each arm
+# (name, fer-train options, training images per epoch, arm it is compared with[, hyperparameters
+# that differ from HPARAMS]). Each arm
 # changes one thing of the arm it is compared with; 5-6 are the seed's baselines, ResNet-18 and
 # VGG-16 shapes at about cnn7's multiply-adds (78 M and 99 M at widths 16 and 24 against 96 M at
 # 32), on arm 3's recipe.
@@ -39,6 +40,9 @@ ARMS = [
      18163, 3),
     ("+ other-class images whose raters' majority is one of the four (--other-classes majority)",
      [*FOUR_VOTES, "--other-classes", "majority"], 18163 + 3384, 3),  # 3,384: its train.log
+    ("+ a moving average of the weights (ema 0.998)", FOUR_VOTES, 18163, 3, {"ema": 0.998}),
+    ("SGD, Nesterov momentum 0.9, lr 0.05, weight decay 1e-4 (instead of AdamW)", FOUR_VOTES,
+     18163, 3, {"optimizer": "sgd", "learning_rate": 0.05, "weight_decay": 1e-4}),
 ]
 NOISE_PT = 1.5  # one seed's spread on this validation split: smaller changes are not adopted
 HPARAMS = {"learning_rate": 1.77e-3, "dropout": 0.226, "weight_decay": 1.23e-4,
@@ -66,14 +70,19 @@ def main(argv: list[str] | None = None) -> int:
     most = max(arm[2] for arm in ARMS)
     rows = []
     for i in range(1, len(ARMS) + 1):  # the table keeps every finished arm, picked or not
-        name, opts, n_images, _ = ARMS[i - 1]
+        name, opts, n_images, _, *changed = ARMS[i - 1]
         arm = args.workdir / f"arm{i}"
+        arm_hp = hp_file
+        if changed:
+            arm_hp = arm / "hparams.json"
+            arm.mkdir(parents=True, exist_ok=True)
+            atomic.write_json(arm_hp, {**HPARAMS, **changed[0]})
         epochs = round(args.epochs * most / n_images)
         metrics_file = arm / "out" / "metrics.json"
         if i not in pick and not metrics_file.exists():
             continue
         if not metrics_file.exists():
-            rc = fer_train(["--max-evals", "0", "--hparams", str(hp_file),
+            rc = fer_train(["--max-evals", "0", "--hparams", str(arm_hp),
                             "--width", str(args.width),
                             *(o.replace("{teacher}", str(args.teacher)) for o in opts),
                             "--epochs", str(epochs),
