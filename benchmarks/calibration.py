@@ -26,7 +26,6 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 DEFAULT_CSV = ROOT.parent / "shared" / "data" / "fer2013" / "fer2013.csv.gz"
-BINS = 15
 
 
 def load(path: Path, classes: tuple[str, ...], split: str, model: Path):
@@ -47,25 +46,11 @@ def load(path: Path, classes: tuple[str, ...], split: str, model: Path):
     return ds.images.astype(np.float32), ds.labels, name
 
 
-def reliability(labels: np.ndarray, probs: np.ndarray, bins: int = BINS):
-    conf, hit = probs.max(1), probs.argmax(1) == labels
-    edges = np.linspace(0, 1, bins + 1)
-    which = np.clip(np.digitize(conf, edges[1:-1]), 0, bins - 1)
-    rows, ece = [], 0.0
-    for b in range(bins):
-        m = which == b
-        if m.any():
-            rows.append({"lo": round(float(edges[b]), 4), "hi": round(float(edges[b + 1]), 4),
-                         "n": int(m.sum()), "accuracy": float(hit[m].mean()),
-                         "confidence": float(conf[m].mean())})
-            ece += m.mean() * abs(hit[m].mean() - conf[m].mean())
-    return rows, float(ece)
-
-
 def main() -> int:
     from app.core.analysis.classifier import EmotionClassifier
     from app.core.analysis.uncertainty import LEVEL, from_table, model_sha256
     from app.core.paths import default_model_path
+    from training.calibrate import reliability
 
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("csv", nargs="?", type=Path, default=DEFAULT_CSV)
@@ -81,7 +66,9 @@ def main() -> int:
     clf = EmotionClassifier(args.model or default_model_path(), device="cpu")
     images, labels, split = load(args.csv, tuple(clf.classes), args.split, clf.path)
     probs = np.concatenate([clf.predict(images[i:i + 256]) for i in range(0, len(images), 256)])
-    rows, ece = reliability(labels, probs)
+    table = reliability(labels, probs)  # fer-train's ECE: 15 equal-width bins
+    rows = [{**r, "lo": round(r["lo"], 4), "hi": round(r["hi"], 4)} for r in table["bins"]]
+    ece = table["ece"]
     threshold = from_table(rows)
     print(f"model {clf.path.name}, {split}, {len(labels)} faces "
           f"({', '.join(clf.classes)}): accuracy {np.mean(probs.argmax(1) == labels):.1%}, "
