@@ -97,7 +97,9 @@ def main(argv: list[str] | None = None) -> int:
             "val_consensus": m["final"]["best_val_consensus"],
             "val_flip_score": m["validation"]["score_flip"],
             "val_plain_score": m["validation"]["score_plain"],
-            "minutes": m["final"]["seconds"] / 60, "verdict": "",
+            "minutes": m["final"]["seconds"] / 60,
+            "cpu_minutes": cpu / 60 if (cpu := m["final"].get("cpu_seconds")) else None,
+            "verdict": "",
         })
     by_arm = {r["arm"]: r for r in rows}
     for row in rows:
@@ -115,12 +117,15 @@ def main(argv: list[str] | None = None) -> int:
              "the seven-class set (scaled up so every arm sees the same number of images), one "
              "seed; validation split (10 % of Training, all seven classes kept so every arm is "
              "judged on the same images). Cost is training time on 2 cores that were shared "
-             "with other work, so only roughly comparable. A difference under about 1.5 points "
+             "with other work, so only roughly comparable; the CPU minutes (all threads, kept "
+             "since session 7) are not distorted by sharing. A difference under about 1.5 points "
              "is within one seed's noise. `python -m training.ab`.")
     atomic.write_json(args.out / "ab_results.json", {"setup": setup, "rows": rows})
     for r in rows:
         print(f"{r['arm']}. {r['change']}: original {r['val_accuracy']:.4f}, consensus "
-              f"{r['val_consensus']:.4f}, {r['minutes']:.1f} min, {r['verdict']}")
+              f"{r['val_consensus']:.4f}, {r['minutes']:.1f} min"
+              + (f" (CPU {r['cpu_minutes']:.1f} min)" if r["cpu_minutes"] else "")
+              + f", {r['verdict']}")
     return 0
 
 

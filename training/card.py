@@ -88,6 +88,19 @@ Confusion matrix (rows true, columns predicted; `{png}`):
 """
 
 
+def _cpu_text(final: dict) -> str:
+    cpu = final.get("cpu_seconds")
+    return (f"; the final fit used {cpu / 3600:.1f} CPU hours (all threads; unlike wall time, "
+            "not inflated by other work on the machine)") if cpu else ""
+
+
+def _cost(row: dict) -> str:
+    """Wall minutes, and the CPU minutes where the arm kept them (none: run before they were)."""
+    cpu = row.get("cpu_minutes")
+    extra = f" (CPU {cpu:.0f} min)" if cpu else ""
+    return f"{row['minutes']:.0f} min{extra}"
+
+
 def _ab_section(out_dir: Path) -> str:
     """The recipe's A/B table, from `ab_results.json` beside the card when one was measured."""
     f = out_dir / "ab_results.json"
@@ -97,7 +110,7 @@ def _ab_section(out_dir: Path) -> str:
         ab = json.loads(f.read_text())
         rows = "\n".join(
             f"| {r['change']} | {r['val_accuracy']:.3f} | {r['val_consensus']:.3f} "
-            f"| {r['minutes']:.0f} min | {r['verdict']} |" for r in ab["rows"])
+            f"| {_cost(r)} | {r['verdict']} |" for r in ab["rows"])
     except (OSError, ValueError, KeyError, TypeError):
         return ""
     return f"""
@@ -227,7 +240,7 @@ error ({cal.get('bins', 15)} equal-width bins of the top probability) on PublicT
 ## Cost
 Precision {m['precision']}; training {m['final']['images_per_s']:.0f} images/s in the final fit;
 wall time of the whole run {m['wall_time_s'] / 60:.1f} min (search {m['search_time_s'] / 60:.1f} min)
-on {m['machine']}.
+on {m['machine']}{_cpu_text(m['final'])}.
 
 ## Limitations
 - FER-2013 faces are mostly frontal, web-sourced, and skewed in age and ethnicity; labels are noisy

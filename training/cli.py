@@ -13,6 +13,7 @@ import dataclasses
 import datetime as dt
 import json
 import logging
+import math
 import os
 import platform
 import sys
@@ -399,6 +400,7 @@ def run(args: argparse.Namespace) -> int:
                   "best_val_consensus": first.best_val_consensus,
                   "images_per_s": first.images_per_s,
                   "seconds": sum(r.seconds for r in members),
+                  "cpu_seconds": _known(sum(r.cpu_seconds for r in members)),
                   "members": [{"val_accuracy": r.best_val_accuracy,
                                "val_consensus": r.best_val_consensus,
                                "epochs_run": r.epochs_run} for r in members]},
@@ -430,6 +432,11 @@ def run(args: argparse.Namespace) -> int:
              f"{reports['consensus']['accuracy']:.4f}" if "consensus" in reports else "-",
              args.out)
     return 0
+
+
+def _known(x: float) -> float | None:
+    """A figure for metrics.json: strict JSON has no NaN, so unknown is null."""
+    return None if math.isnan(x) else x
 
 
 def _label_in(ds: Dataset, classes: tuple[str, ...]) -> np.ndarray:

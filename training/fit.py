@@ -26,7 +26,7 @@ from training.targets import Task, accuracy
 
 DONE_FILE = "done.json"  # written when a fit ends; its presence means "reload, don't train"
 FIT_SUMMARY = ("best_val_score", "best_val_accuracy", "best_val_consensus", "epochs_run",
-               "images_per_s", "seconds")  # what done.json keeps
+               "images_per_s", "seconds")  # what done.json keeps (and cpu_seconds, newer)
 
 log = logging.getLogger("fer-train")
 
@@ -41,6 +41,7 @@ class FitResult:
     images_per_s: float
     seconds: float
     history: dict
+    cpu_seconds: float = math.nan  # CPU time of the fit, all threads; unknown for older runs
 
 
 def val_scores(probs: np.ndarray, val: Dataset, task: Task) -> dict[str, float]:
@@ -72,8 +73,10 @@ class TwoTruthValidation(keras.callbacks.Callback):
 class ProgressLog(keras.callbacks.Callback):
     """One line per epoch (epoch i/N, losses, accuracies, throughput) to the run's log.
 
-    With a `record` file, the totals (epochs, training seconds, images) carry over resumes, so a
-    fit spread over several sittings reports its whole cost."""
+    With a `record` file, the totals (epochs, training seconds, images, CPU seconds) carry over
+    resumes, so a fit spread over several sittings reports its whole cost. The CPU seconds (every
+    thread, validation included) are the cost that a shared or paused machine does not distort:
+    wall time counts the time other work or SIGSTOP took."""
 
     def __init__(self, total_epochs: int, n_images: int, prefix: str = "",
                  record: Path | None = None):
@@ -84,27 +87,33 @@ class ProgressLog(keras.callbacks.Callback):
         self.train_seconds = float(prior.get("train_seconds", 0.0))
         self.images = int(prior.get("images", 0))
         self.epochs = int(prior.get("epochs", 0))
+        # A record from before CPU time was kept: the total is unknown, not the part since.
+        self.cpu_seconds = float(prior.get("cpu_seconds", math.nan if prior else 0.0))
 
     def on_epoch_begin(self, epoch, logs=None):
         self._t = time.perf_counter()
+        self._cpu = time.process_time()
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}
         # Throughput counts training only, not the validation pass.
         dt = time.perf_counter() - self._t - logs.get("val_seconds", 0.0)
+        cpu = time.process_time() - self._cpu
         self.train_seconds += dt
+        self.cpu_seconds += cpu
         self.images += self.n_images
         self.epochs = epoch + 1
         if self.record is not None:
             atomic.write_json(self.record, {"epochs": self.epochs, "images": self.images,
-                                            "train_seconds": self.train_seconds})
+                                            "train_seconds": self.train_seconds,
+                                            "cpu_seconds": self.cpu_seconds})
         log.info(
             "%sepoch %d/%d  loss %.4f  acc %.4f  val_acc %.4f  val_consensus %.4f  "
-            "%.0f img/s  (%.0f s)",
+            "%.0f img/s  (%.0f s, CPU %.0f s)",
             self.prefix, epoch + 1, self.total, logs.get("loss", math.nan),
             logs.get("accuracy", math.nan), logs.get("val_accuracy", math.nan),
             logs.get("val_consensus", math.nan), self.n_images / max(dt, 1e-9),
-            time.perf_counter() - self._t,
+            time.perf_counter() - self._t, cpu,
         )
 
     @property
@@ -202,7 +211,9 @@ def fit(
         done = atomic.read_json(workdir / DONE_FILE)
         if isinstance(done, dict) and set(FIT_SUMMARY) <= set(done):
             _load(model, checkpoint.weights)
-            return FitResult(model, history={}, **{k: done[k] for k in FIT_SUMMARY})
+            cpu = done.get("cpu_seconds")
+            return FitResult(model, history={}, cpu_seconds=math.nan if cpu is None else float(cpu),
+                             **{k: done[k] for k in FIT_SUMMARY})
     batch = min(hp.batch_size, len(train))  # tiny data sets (tests) still train
     steps = len(train) // batch
     compile_model(model, hp, steps, epochs)
@@ -242,9 +253,11 @@ def fit(
     scores = val_scores(predict(model, val), val, task)
     result = FitResult(model, scores["val_score"], scores["val_accuracy"],
                        scores["val_consensus"], progress.epochs, progress.images_per_s,
-                       max(seconds, progress.train_seconds), history.history)
+                       max(seconds, progress.train_seconds), history.history,
+                       progress.cpu_seconds)
     if workdir is not None:
-        atomic.write_json(workdir / DONE_FILE, {k: getattr(result, k) for k in FIT_SUMMARY})
+        atomic.write_json(workdir / DONE_FILE, {k: getattr(result, k)
+                                                for k in (*FIT_SUMMARY, "cpu_seconds")})
     return result
 
 

@@ -41,6 +41,7 @@ def test_artefacts_and_contract(trained):
     assert p.shape == (5, 4) and np.allclose(p.sum(1), 1, atol=1e-5)
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["export"]["parity_max_abs_diff"] <= 1e-4
+    assert metrics["final"]["cpu_seconds"] > 0  # the cost that sharing the CPU does not distort
     assert len(metrics["search"]["trials"]) == 2
     assert metrics["flip_tta"] is False and meta["flip_tta"] == "false"  # off by default: 2x cost
     assert metrics["test"]["n"] == 32  # 40 PublicTest rows minus the 8 angry ones
@@ -67,6 +68,10 @@ def test_artefacts_and_contract(trained):
 
 def test_resume_skips_finished_trials_and_can_turn_on_the_flip(trained):
     csv, out, work = trained
+    # A final fit finished before CPU time was kept is still reloaded, not trained again.
+    done = json.loads((work / "final" / "done.json").read_text())
+    del done["cpu_seconds"]
+    (work / "final" / "done.json").write_text(json.dumps(done))
     rc = main([str(csv), "--max-evals", "2", "--search-epochs", "1", "--epochs", "1",
                "--out", str(out), "--workdir", str(work), "--precision", "fp32", "--resume",
                "--flip-tta", "on", "--votes", "none", "--train-classes", "all"])
@@ -75,7 +80,9 @@ def test_resume_skips_finished_trials_and_can_turn_on_the_flip(trained):
     assert "resuming with 2 finished trial(s)" in log
     assert log.count("trial 1/2 epoch") == 1  # no trial trained twice
     assert log.count("final epoch 1/1") == 1  # nor the finished final fit
-    assert json.loads((out / "metrics.json").read_text())["flip_tta"] is True
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["flip_tta"] is True
+    assert metrics["final"]["cpu_seconds"] is None  # unknown, not a wrong figure
     # resuming with other classes is one clear line, not a traceback
     rc = main([str(csv), "--max-evals", "2", "--search-epochs", "1", "--epochs", "1",
                "--out", str(out), "--workdir", str(work), "--precision", "fp32", "--resume",
