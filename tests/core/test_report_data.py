@@ -44,6 +44,16 @@ def test_load_metrics(tmp_path):
     (tmp_path / "metrics.json").write_text(json.dumps(good))
     assert load_metrics(model) == good
     assert load_metrics(tmp_path / "other.onnx") is None  # another model's figures
+    # The int8 model fer-train wrote beside it (the app's default) reads the same file.
+    int8 = {"file": "fer_cnn_int8.onnx", "float_accuracy": 0.8, "int8_accuracy": 0.79,
+            "agreement": 0.99}
+    (tmp_path / "metrics.json").write_text(json.dumps({**good, "int8": int8}))
+    assert load_metrics(tmp_path / "fer_cnn_int8.onnx") == {**good, "int8": int8,
+                                                           "int8_file": "fer_cnn_int8.onnx"}
+    assert "int8_file" not in load_metrics(model)
+    assert load_metrics(tmp_path / "other_int8.onnx") is None
+    (tmp_path / "metrics.json").write_text(json.dumps({**good, "int8": {"file": "x"}}))
+    assert load_metrics(tmp_path / "x") is None  # an int8 entry without its figures
     (tmp_path / "metrics.json").write_text("{not json")
     assert load_metrics(model) is None
     (tmp_path / "metrics.json").write_text(json.dumps({"test": {}}))

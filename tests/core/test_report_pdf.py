@@ -61,6 +61,7 @@ def test_pdf_renders_with_notes_kappa_and_accuracy(tmp_path, frames):
                      "Flag: too few notes to rely on kappa"):
         assert expected in text, expected
     assert "--device" not in text  # no raw provider diagnostics
+    assert "int8" not in text and "Recall (raters)" not in text  # no figures it does not have
 
     if shutil.which("pdftoppm") is None:
         pytest.skip("pdftoppm missing (Debian: apt-get install poppler-utils)")
@@ -100,6 +101,20 @@ def test_snapshot_faces_are_blurred_by_default(tmp_path, monkeypatch, frames):
     assert calls == [[(40, 30, 40, 40)]] and "Video frame at 00:12 (faces blurred)" in text
     write_pdf(ReportData(META, frames[:50]), tmp_path / "b.pdf", snapshot=snap, blur_faces=False)
     assert len(calls) == 1
+
+
+def test_int8_model_reports_its_own_accuracy_and_both_truths(tmp_path, frames):
+    cons = {"accuracy": 0.8345, "n": 2775, "per_class": {
+        c: {"precision": 0.9, "recall": r, "f1-score": 0.8}
+        for c, r in zip(CLASSES, (0.94, 0.89, 0.91, 0.66), strict=False)}}
+    metrics = {**METRICS, "test_consensus": cons, "int8_file": "fer_cnn_int8.onnx",
+               "int8": {"file": "fer_cnn_int8.onnx", "float_accuracy": 0.8123,
+                        "int8_accuracy": 0.8087, "agreement": 0.9977}}
+    text = pdftotext(write_pdf(ReportData(META, frames[:50], (), metrics), tmp_path / "r.pdf"))
+    for expected in ("Overall accuracy 80.9% on 3,589 test images", "the 2,775 images",
+                     "83.5%", "int8 version", "scores 81.2%", "99.8% of the images",
+                     "Recall (raters)", "0.66"):
+        assert expected in text, expected
 
 
 def test_export_report_writes_all_three(tmp_path, frames):

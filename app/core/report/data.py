@@ -69,7 +69,11 @@ class ReportData:
 
 def load_metrics(model_path: str | Path | None) -> dict | None:
     """The test metrics written by fer-train beside the model (`metrics.json`), or None when
-    absent, unreadable, for another model file, or lacking `test.accuracy`/`test.per_class`."""
+    absent, unreadable, for another model file, or lacking `test.accuracy`/`test.per_class`.
+
+    For the int8 model fer-train wrote beside the float one (the app's default), the float
+    model's metrics with `int8_file` set: its own overall accuracy is `int8.int8_accuracy`, and
+    the per-class figures are the float model's, which it agrees with on `int8.agreement`."""
     if model_path is None:
         return None
     model_path = Path(model_path)
@@ -80,9 +84,18 @@ def load_metrics(model_path: str | Path | None) -> dict | None:
         dict(test["per_class"])
     except (OSError, ValueError, KeyError, TypeError):
         return None
-    if metrics.get("model_file", model_path.name) != model_path.name:
-        return None  # figures of a different model would mislead
-    return metrics
+    name = model_path.name
+    if metrics.get("model_file", name) == name:
+        return metrics
+    int8 = metrics.get("int8")
+    try:
+        if int8["file"] == name:
+            float(int8["int8_accuracy"])
+            float(int8["agreement"])
+            return {**metrics, "int8_file": name}
+    except (KeyError, TypeError, ValueError):
+        pass
+    return None  # figures of a different model would mislead
 
 
 def fmt_time(seconds: float, tenths: bool = False) -> str:

@@ -210,21 +210,43 @@ def _agreement(a: Agreement, st: dict, p) -> list:
 
 def _accuracy(data: ReportData, st: dict, p) -> list:
     out = [p("Model accuracy (from its model card)", st["h2"])]
-    test = (data.metrics or {}).get("test")
+    metrics = data.metrics or {}
+    test = metrics.get("test")
     if not test:
         return out + [p("The model's accuracy figures are unavailable (no metrics.json beside "
                         "the model).", st["body"])]
     n = f" on {test['n']:,} test images" if "n" in test else ""
-    out.append(p(f"Overall accuracy <b>{test['accuracy']:.1%}</b>{n} (FER-2013 PublicTest, "
-                 "posed and web photos: expect lower accuracy on live video).", st["body"]))
-    rows = [["Emotion", "Precision", "Recall", "F1"]]
+    cons = metrics.get("test_consensus") or {}
+    int8 = metrics.get("int8") if metrics.get("int8_file") else None
+    acc = int8["int8_accuracy"] if int8 else test["accuracy"]
+    text = (f"Overall accuracy <b>{acc:.1%}</b>{n} (FER-2013 PublicTest, posed and web photos: "
+            "expect lower accuracy on live video)")
+    if "accuracy" in cons:
+        ncons = f" on the {cons['n']:,} images" if "n" in cons else ""
+        text += (f"; judged instead by the majority of ten raters (FER+){ncons} where that is "
+                 f"one of these emotions, {cons['accuracy']:.1%}")
+    text += "."
+    if int8:  # the app's default model: its per-class figures are those of its float source
+        text += (f" This is the int8 version of the model; the float model it was made from "
+                 f"scores {test['accuracy']:.1%} and picks the same emotion on "
+                 f"{int8['agreement']:.1%} of the images. The other figures are the float "
+                 "model's.")
+    out.append(p(text, st["body"]))
+    by_raters = cons.get("per_class", {})
+    rows = [["Emotion", "Precision", "Recall", "F1", *(["Recall (raters)"] if by_raters else [])]]
     for c in data.classes:
         s = test.get("per_class", {}).get(c)
-        rows.append([c, *(f"{s[k]:.2f}" if s else "–" for k in ("precision", "recall",
-                                                                  "f1-score"))])
-    t = make_table(rows, [34 * mm] + [22 * mm] * 3)
+        cells = [f"{s[k]:.2f}" if s else "–" for k in ("precision", "recall", "f1-score")]
+        if by_raters:
+            r = by_raters.get(c)
+            cells.append(f"{r['recall']:.2f}" if r else "–")
+        rows.append([c, *cells])
+    t = make_table(rows, [34 * mm] + [22 * mm] * 3 + ([28 * mm] if by_raters else []))
     t.hAlign = "LEFT"
-    return out + [t]
+    note = ("Precision: of the faces the model gave this emotion, the share that showed it. "
+            "Recall: of the faces that showed it, the share the model found (original labels; "
+            "raters: the FER+ majority).")
+    return out + [t, p(note, st["caption"])]
 
 
 def _snapshot(snap: Snapshot, blur: bool, st: dict, width: float) -> list:
