@@ -33,6 +33,7 @@ from .frame_packet import FramePacket
 from .help_dialog import HelpDialog
 from .layout import main_layout
 from .menus import build_menus
+from .model_dialog import ModelDialog
 from .notes_panel import NotesPanel
 from .patient_dialog import ask_patient_code
 from .readers import SourceInfo
@@ -126,6 +127,12 @@ class MainWindow(QMainWindow):
     def show_help(self) -> HelpDialog:
         dialog = HelpDialog(list(self.actions_by_text.values()), self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)  # one per F1, gone once closed
+        dialog.show()
+        return dialog
+
+    def show_model(self) -> ModelDialog:
+        dialog = ModelDialog(self.analyzer.classifier, self.model.threshold, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.show()
         return dialog
 

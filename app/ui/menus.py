@@ -52,6 +52,7 @@ MENUS: dict[str, list] = {
     ],
     "&Help": [
         ("Keyboard shortcuts…", ["F1"], "show_help"),
+        ("About the model…", [], "show_model"),
     ],
 }
 

@@ -154,6 +154,7 @@ def test_dialogs_are_not_kept_once_closed(window, qtbot):
 
     before = len(dialogs())
     window.show_help().close()
+    window.show_model().close()
     assert len(dialogs()) == before
 
     def cancel():

@@ -41,6 +41,7 @@ from app.core.report.data import (
     face_fraction,
     fmt_time,
 )
+from app.core.report.model_figures import cell, mistakes_text, model_figures, summary
 from app.core.report.palette import UNCERTAIN_COLOUR
 from app.core.report.style import MUTED, make_table, styles
 from app.core.report.timeline_figure import class_color, timeline_png
@@ -210,38 +211,18 @@ def _agreement(a: Agreement, st: dict, p) -> list:
 
 def _accuracy(data: ReportData, st: dict, p) -> list:
     out = [p("Model accuracy (from its model card)", st["h2"])]
-    metrics = data.metrics or {}
-    test = metrics.get("test")
-    if not test:
+    f = model_figures(data.metrics, data.classes)
+    if f is None:
         return out + [p("The model's accuracy figures are unavailable (no metrics.json beside "
                         "the model).", st["body"])]
-    n = f" on {test['n']:,} test images" if "n" in test else ""
-    cons = metrics.get("test_consensus") or {}
-    int8 = metrics.get("int8") if metrics.get("int8_file") else None
-    acc = int8["int8_accuracy"] if int8 else test["accuracy"]
-    text = (f"Overall accuracy <b>{acc:.1%}</b>{n} (FER-2013 PublicTest, posed and web photos: "
-            "expect lower accuracy on live video)")
-    if "accuracy" in cons:
-        ncons = f" on the {cons['n']:,} images" if "n" in cons else ""
-        text += (f"; judged instead by the majority of ten raters (FER+){ncons} where that is "
-                 f"one of these emotions, {cons['accuracy']:.1%}")
-    text += "."
-    if int8:  # the app's default model: its per-class figures are those of its float source
-        text += (f" This is the int8 version of the model; the float model it was made from "
-                 f"scores {test['accuracy']:.1%} and picks the same emotion on "
-                 f"{int8['agreement']:.1%} of the images. The other figures are the float "
-                 "model's.")
-    out.append(p(text, st["body"]))
-    by_raters = cons.get("per_class", {})
-    rows = [["Emotion", "Precision", "Recall", "F1", *(["Recall (raters)"] if by_raters else [])]]
-    for c in data.classes:
-        s = test.get("per_class", {}).get(c)
-        cells = [f"{s[k]:.2f}" if s else "–" for k in ("precision", "recall", "f1-score")]
-        if by_raters:
-            r = by_raters.get(c)
-            cells.append(f"{r['recall']:.2f}" if r else "–")
-        rows.append([c, *cells])
-    t = make_table(rows, [34 * mm] + [22 * mm] * 3 + ([28 * mm] if by_raters else []))
+    out.append(p(" ".join(filter(None, (summary(f, lambda s: f"<b>{s}</b>"), mistakes_text(f)))),
+                 st["body"]))
+    raters = ["Recall (raters)"] if f.has_raters else []
+    rows = [["Emotion", "Precision", "Recall", "F1", *raters]]
+    for c in f.per_class:
+        rows.append([c.label, cell(c.precision), cell(c.recall), cell(c.f1),
+                     *([cell(c.recall_raters)] if f.has_raters else [])])
+    t = make_table(rows, [34 * mm] + [22 * mm] * 3 + ([28 * mm] if f.has_raters else []))
     t.hAlign = "LEFT"
     note = ("Precision: of the faces the model gave this emotion, the share that showed it. "
             "Recall: of the faces that showed it, the share the model found (original labels; "
