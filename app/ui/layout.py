@@ -7,7 +7,28 @@ cards on the grey window so the three areas read as separate at a glance.
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFrame, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QFrame,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+
+def readonly_table(header: list[str], rows: list[list[str]]) -> QTableWidget:
+    """A table to read, not to edit or select in (the help and model dialogs)."""
+    table = QTableWidget(len(rows), len(header))
+    table.setHorizontalHeaderLabels(header)
+    table.verticalHeader().hide()
+    table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+    table.setSelectionMode(QTableWidget.SelectionMode.NoSelection)
+    table.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+    for r, row in enumerate(rows):
+        for c, value in enumerate(row):
+            table.setItem(r, c, QTableWidgetItem(value))
+    return table
 
 
 def panel(*widgets: QWidget, stretch_first: bool = False) -> QFrame:

@@ -13,8 +13,6 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QHeaderView,
     QLabel,
-    QTableWidget,
-    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
@@ -22,7 +20,9 @@ from PySide6.QtWidgets import (
 from app.core.analysis.classifier import version_label
 from app.core.analysis.uncertainty import Threshold
 from app.core.report.data import load_metrics
-from app.core.report.model_figures import cell, mistakes_text, model_figures, summary
+from app.core.report.model_figures import mistakes_text, model_figures, summary, table
+
+from .layout import readonly_table
 
 LIMITS = (
     "The model estimates the expression a face displays in one frame, among these emotions "
@@ -90,20 +90,9 @@ class ModelDialog(QDialog):
         layout.addWidget(self.summary)
         self.table = None
         if f is not None:
-            raters = ["Recall (raters)"] if f.has_raters else []
-            header = ["Emotion", "Precision", "Recall", "F1", *raters]
-            self.table = QTableWidget(len(f.per_class), len(header))
-            self.table.setHorizontalHeaderLabels(header)
-            self.table.verticalHeader().hide()
-            self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-            self.table.setSelectionMode(QTableWidget.SelectionMode.NoSelection)
-            self.table.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+            header, *rows = table(f)
+            self.table = readonly_table(header, rows)
             self.table.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-            for r, c in enumerate(f.per_class):
-                cells = [c.label, cell(c.precision), cell(c.recall), cell(c.f1),
-                         *([cell(c.recall_raters)] if raters else [])]
-                for k, value in enumerate(cells):
-                    self.table.setItem(r, k, QTableWidgetItem(value))
             self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
             self.table.setFixedHeight(self.table.verticalHeader().length()
                                       + self.table.horizontalHeader().sizeHint().height()

@@ -120,3 +120,11 @@ def mistakes_text(f: ModelFigures, most: int = 3) -> str:
 
 def cell(x: float | None) -> str:
     return "–" if x is None else f"{x:.2f}"
+
+
+def table(f: ModelFigures) -> list[list[str]]:
+    """The per-class table, header first; the raters' column only where there are figures."""
+    raters = f.has_raters
+    return [["Emotion", "Precision", "Recall", "F1", *(["Recall (raters)"] if raters else [])],
+            *([c.label, cell(c.precision), cell(c.recall), cell(c.f1),
+               *([cell(c.recall_raters)] if raters else [])] for c in f.per_class)]

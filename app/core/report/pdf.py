@@ -41,7 +41,7 @@ from app.core.report.data import (
     face_fraction,
     fmt_time,
 )
-from app.core.report.model_figures import cell, mistakes_text, model_figures, summary
+from app.core.report.model_figures import mistakes_text, model_figures, summary, table
 from app.core.report.palette import UNCERTAIN_COLOUR
 from app.core.report.style import MUTED, make_table, styles
 from app.core.report.timeline_figure import class_color, timeline_png
@@ -217,12 +217,7 @@ def _accuracy(data: ReportData, st: dict, p) -> list:
                         "the model).", st["body"])]
     out.append(p(" ".join(filter(None, (summary(f, lambda s: f"<b>{s}</b>"), mistakes_text(f)))),
                  st["body"]))
-    raters = ["Recall (raters)"] if f.has_raters else []
-    rows = [["Emotion", "Precision", "Recall", "F1", *raters]]
-    for c in f.per_class:
-        rows.append([c.label, cell(c.precision), cell(c.recall), cell(c.f1),
-                     *([cell(c.recall_raters)] if f.has_raters else [])])
-    t = make_table(rows, [34 * mm] + [22 * mm] * 3 + ([28 * mm] if f.has_raters else []))
+    t = make_table(table(f), [34 * mm] + [22 * mm] * 3 + ([28 * mm] if f.has_raters else []))
     t.hAlign = "LEFT"
     note = ("Precision: of the faces the model gave this emotion, the share that showed it. "
             "Recall: of the faces that showed it, the share the model found (original labels; "
