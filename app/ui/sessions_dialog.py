@@ -1,4 +1,6 @@
-"""File > Sessions…: the recorded sessions, to reopen, rename (patient code) or delete.
+"""File > Sessions…: the recorded sessions, to reopen, rename (patient code) or delete; the
+find box narrows the list to the sessions whose patient code, title, clinician or source holds
+what is typed (a clinician's year of sessions is hundreds of rows).
 
 Reopening is the window's business (`sigReopen(session_id)`); renaming and deleting go straight
 to the store. Deleting asks first and is refused for the session being recorded right now.
@@ -15,6 +17,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QLineEdit,
     QMessageBox,
     QPushButton,
     QTableWidget,
@@ -51,6 +54,12 @@ class SessionsDialog(QDialog):
         self.table.setAlternatingRowColors(True)
         self.table.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
         self.table.doubleClicked.connect(self.reopen_selected)
+        self.find = QLineEdit()
+        self.find.setPlaceholderText("Find: patient code, title, clinician or source")
+        self.find.setClearButtonEnabled(True)
+        self.find.textChanged.connect(self._filter)
+        self.count = QLabel()
+        self.count.setObjectName("muted")
         self.message = QLabel()
         self.message.setObjectName("muted")
         buttons = QHBoxLayout()
@@ -64,6 +73,10 @@ class SessionsDialog(QDialog):
         close.clicked.connect(self.reject)
         buttons.addWidget(close)
         layout = QVBoxLayout(self)
+        top = QHBoxLayout()
+        top.addWidget(self.find, 1)
+        top.addWidget(self.count)
+        layout.addLayout(top)
         layout.addWidget(self.table, 1)
         layout.addWidget(self.message)
         layout.addLayout(buttons)
@@ -86,12 +99,29 @@ class SessionsDialog(QDialog):
                 item.setData(Qt.ItemDataRole.UserRole, s.id)
                 self.table.setItem(row, col, item)
         self.table.resizeColumnsToContents()
-        if self.sessions:
-            self.table.selectRow(0)
+        self._filter(self.find.text())
+
+    def _filter(self, text: str) -> None:
+        """Show only the sessions that hold `text` (any case); select the first one shown."""
+        words = text.casefold().split()
+        shown = 0
+        for row, s in enumerate(self.sessions):
+            hay = " ".join((s.patient_code, s.session_title, s.clinician, s.source)).casefold()
+            hide = not all(w in hay for w in words)
+            self.table.setRowHidden(row, hide)
+            if not hide:
+                if shown == 0:
+                    self.table.selectRow(row)
+                shown += 1
+        if not shown:
+            self.table.clearSelection()
+        self.count.setText(f"{shown} of {len(self.sessions)}" if words
+                           else f"{len(self.sessions)} sessions")
 
     def selected(self) -> SessionSummary | None:
-        rows = self.table.selectionModel().selectedRows()
-        return self.sessions[rows[0].row()] if rows else None
+        rows = [r.row() for r in self.table.selectionModel().selectedRows()
+                if not self.table.isRowHidden(r.row())]
+        return self.sessions[rows[0]] if rows else None
 
     def reopen_selected(self, *_) -> None:
         s = self.selected()

@@ -70,6 +70,35 @@ def test_sessions_dialog_renames_and_deletes_with_confirmation(window, store, qt
     assert len(store.list_sessions()) == 1
 
 
+def test_sessions_dialog_finds_a_patients_sessions(window, store, qtbot):
+    from app.core.session.store import SessionMeta
+    from app.ui.sessions_dialog import SessionsDialog
+
+    ids = {code: store.create_session(SessionMeta(code, window.model.classes, clinician=who,
+                                                  source=src, title=title))
+           for code, who, src, title in (("P-102", "Dr Ortiz", "room3.mp4", "intake"),
+                                         ("P-203", "Dr Lee", "camera 0", "follow-up"),
+                                         ("p-102", "Dr Lee", "rtsp://room-3", "week 4"))}
+    dialog = SessionsDialog(store, window.sessions.session_id, window)
+    qtbot.addWidget(dialog)
+    assert dialog.count.text() == "4 sessions"
+
+    def shown():
+        return {s.id for r, s in enumerate(dialog.sessions) if not dialog.table.isRowHidden(r)}
+
+    dialog.find.setText("P-102")  # any case
+    assert shown() == {ids["P-102"], ids["p-102"]} and dialog.count.text() == "2 of 4"
+    assert dialog.selected().id in shown()  # the first one shown is selected
+    dialog.find.setText("lee  room")  # every word, in any field
+    assert shown() == {ids["p-102"]} and dialog.selected().id == ids["p-102"]
+    dialog.find.setText("nobody")
+    assert shown() == set() and dialog.selected() is None
+    dialog.delete_selected()  # nothing shown, nothing selected: nothing deleted
+    assert len(store.list_sessions()) == 4
+    dialog.find.clear()
+    assert len(shown()) == 4 and dialog.count.text() == "4 sessions"
+
+
 def test_reopen_restores_timeline_and_notes_without_recomputing(window, store, qtbot):
     qtbot.waitUntil(lambda: window.model.buffer.analysed >= 24, timeout=10_000)
     window.notes.begin_note(0.4)
