@@ -43,6 +43,8 @@ ARMS = [
     ("+ a moving average of the weights (ema 0.998)", FOUR_VOTES, 18163, 3, {"ema": 0.998}),
     ("SGD, Nesterov momentum 0.9, lr 0.05, weight decay 1e-4 (instead of AdamW)", FOUR_VOTES,
      18163, 3, {"optimizer": "sgd", "learning_rate": 0.05, "weight_decay": 1e-4}),
+    ("+ turned faces (nose ≥ 0.15 eye distances off centre) take the raters' votes alone "
+     "(--turned-votes 0.15)", [*FOUR_VOTES, "--turned-votes", "0.15"], 18163, 3),
 ]
 NOISE_PT = 1.5  # one seed's spread on this validation split: smaller changes are not adopted
 HPARAMS = {"learning_rate": 1.77e-3, "dropout": 0.226, "weight_decay": 1.23e-4,

@@ -51,6 +51,16 @@ def _adopted_text(targets: dict) -> str:
             "majority`)")
 
 
+def _turned_text(targets: dict) -> str:
+    t = targets.get("turned_votes")
+    if not t:
+        return ""
+    return (f"; the {t['turned']} Training faces turned at least {t['threshold']:.2f} eye "
+            "distances (nose tip off the eye midpoint, BlazeFace) take the raters' votes alone "
+            "(`--turned-votes`): the original annotator called turned faces sad far more often "
+            "than the raters")
+
+
 def _bias_text(cal: dict) -> str:
     bias = cal.get("class_bias")
     if not bias:
@@ -203,7 +213,7 @@ had ten raters re-label every image ({targets.get('votes') or 'not used in this 
 learns {', '.join(train_classes)}; the exported graph keeps {', '.join(classes)} and renormalises
 them. Each training target is {1 - targets.get('vote_weight', 0):.2f} × the original one-hot label
 + {targets.get('vote_weight', 0):.2f} × the raters' vote distribution (images without votes keep
-their label){_adopted_text(targets)}{_teacher_text(targets)}. Every figure below is given against both truths: the original label, and the
+their label){_adopted_text(targets)}{_turned_text(targets)}{_teacher_text(targets)}. Every figure below is given against both truths: the original label, and the
 raters' majority (the class with at least half of an image's ten votes; images without such a
 majority among these classes are left out of that truth).
 

@@ -61,6 +61,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--other-classes", choices=["drop", "majority"], default="drop",
                    help="Training images whose original label is not a training class: drop "
                         "them, or keep those whose FER+ raters' majority is one, with that label")
+    p.add_argument("--turned-votes", type=float, default=0.0, metavar="T",
+                   help="faces turned at least T (nose tip off the eye midpoint, in eye "
+                        "distances, from the app's BlazeFace; 0.3 is about 30 degrees) take the "
+                        "raters' votes alone as their target: the original annotator called "
+                        "turned faces sad far more often than the raters (training/pose.py). "
+                        "0: off")
     p.add_argument("--teacher", type=Path, metavar="MODEL.onnx",
                    help="distil: mix this model's probabilities (e.g. an ensemble exported by "
                         "fer-train with the same --seed and --val-fraction) into every target")
@@ -159,6 +165,8 @@ def _check_args(args: argparse.Namespace) -> None:
         raise DataError("--vote-weight must be between 0 and 1")
     if not 0 <= args.teacher_weight <= 1:
         raise DataError("--teacher-weight must be between 0 and 1")
+    if args.turned_votes < 0:
+        raise DataError("--turned-votes must be ≥ 0 (0: off)")
     if not 1 <= args.ensemble <= 8:
         raise DataError("--ensemble must be between 1 and 8")
 
@@ -236,7 +244,20 @@ def run(args: argparse.Namespace) -> int:
         log.info("teacher %s (weight %.2f): it agrees with the original label on %.1f %% of "
                  "Training", args.teacher, teacher_weight,
                  100 * np.mean(full.teacher.argmax(1) == _label_in(full, train_classes)))
-    task = Task(train_classes, classes, vote_weight, teacher_weight)
+    turned_info = None
+    if args.turned_votes > 0:
+        if votes_path is None:
+            raise DataError("--turned-votes needs the FER+ votes (--votes)")
+        from training.pose import nose_offsets
+
+        full = dataclasses.replace(full, turned=nose_offsets(full.images))
+        relabel = full.turned >= args.turned_votes
+        turned_info = {"threshold": args.turned_votes, "turned": int(relabel.sum()),
+                       "measured": int((~np.isnan(full.turned)).sum())}
+        log.info("%d of %d Training faces (%d measured) are turned ≥ %.2f: the raters' votes "
+                 "alone are their target", turned_info["turned"], len(full),
+                 turned_info["measured"], args.turned_votes)
+    task = Task(train_classes, classes, vote_weight, teacher_weight, args.turned_votes)
     tr_idx, va_idx = stratified_split(full.labels, args.val_fraction, args.seed)
     train, adopted = full.subset(tr_idx), 0
     if args.other_classes == "majority":
@@ -392,7 +413,7 @@ def run(args: argparse.Namespace) -> int:
         "flip_tta": use_flip, "flip_tta_mode": args.flip_tta,
         "targets": {"votes": votes_path.name if votes_path else None,
                     "vote_weight": vote_weight, "other_classes": args.other_classes,
-                    "adopted": adopted, **teacher_info},
+                    "adopted": adopted, "turned_votes": turned_info, **teacher_info},
         "data": {"csv": csv_path.name, "train": len(train), "val": len(val), "test": len(test),
                  "val_fraction": args.val_fraction, "counts": train.counts()},
         "search": search_info,

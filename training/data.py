@@ -33,6 +33,7 @@ class Dataset:
     rows: np.ndarray | None = None  # int64 [N], 0-based data row of the CSV (aligns FER+ votes)
     votes: np.ndarray | None = None  # float32 [N, 10] FER+ vote counts; NaN rows: no votes
     teacher: np.ndarray | None = None  # float32 [N, K] a teacher model's probabilities (distill)
+    turned: np.ndarray | None = None  # float32 [N] |nose offset| (pose.py); NaN: no face found
 
     def __len__(self) -> int:
         return len(self.labels)
@@ -42,7 +43,7 @@ class Dataset:
             return None if a is None else a[idx]
 
         return Dataset(self.images[idx], self.labels[idx], self.classes, pick(self.rows),
-                       pick(self.votes), pick(self.teacher))
+                       pick(self.votes), pick(self.teacher), pick(self.turned))
 
     def counts(self) -> dict[str, int]:
         return {c: int((self.labels == i).sum()) for i, c in enumerate(self.classes)}

@@ -25,6 +25,7 @@ class Task:
     classes: tuple[str, ...]  # what the exported model outputs (a subset, in this order)
     vote_weight: float = 0.0  # share of the FER+ vote distribution in the target
     teacher_weight: float = 0.0  # share of a teacher model's probabilities (distillation)
+    turned_votes: float = 0.0  # faces turned at least this far (pose.py) take the votes alone
 
     @property
     def out_idx(self) -> list[int]:
@@ -42,8 +43,11 @@ class Task:
         if self.vote_weight > 0:
             dist = vote_distribution(ds, self.train_classes)
             has = ~np.isnan(dist).any(1)
-            w = self.vote_weight
-            out[has] = (1 - w) * onehot[has] + w * dist[has]
+            w = np.full(len(out), self.vote_weight, np.float32)
+            if self.turned_votes > 0 and ds.turned is not None:
+                # NaN (no face found) compares False: those keep the usual mix
+                w[ds.turned >= self.turned_votes] = 1.0
+            out[has] = (1 - w[has, None]) * onehot[has] + w[has, None] * dist[has]
         if self.teacher_weight > 0 and ds.teacher is not None:
             a = self.teacher_weight
             out = (1 - a) * out + a * ds.teacher.astype(np.float32)

@@ -192,6 +192,8 @@ def test_teacher_probabilities_are_mixed_into_the_targets():
         (["/nonexistent/fer.csv"], "dataset not found"),
         (["{csv}", "--classes", "happy,joy"], "unknown class joy"),
         (["{csv}", "--classes", "disgust,fear"], "no Training rows"),
+        (["{csv}", "--turned-votes", "-1"], "--turned-votes must be ≥ 0"),
+        (["{csv}", "--turned-votes", "0.3", "--votes", "none"], "needs the FER+ votes"),
     ],
 )
 def test_bad_input_is_one_line_and_nonzero(tmp_path, capsys, args, message):
@@ -220,6 +222,13 @@ def test_other_classes_can_join_four_class_training_with_the_raters_majority(tmp
     # each class has 32 rows, 3 of them validation: 4 x 29 four-class images, plus the adopted
     assert m["data"]["train"] == 4 * 29 + m["targets"]["adopted"]
     assert "--other-classes majority" in (tmp_path / "out" / "MODEL_CARD.md").read_text()
+    # turned faces: measured with the app's BlazeFace (noise images: no face found, none turned)
+    rc = main([*common, "--votes", str(votes), "--turned-votes", "0.3", "--out",
+               str(tmp_path / "o3"), "--workdir", str(tmp_path / "w3")])
+    assert rc == 0
+    turned = json.loads((tmp_path / "o3" / "metrics.json").read_text())["targets"]["turned_votes"]
+    assert turned["threshold"] == 0.3 and 0 <= turned["turned"] <= turned["measured"] <= 160
+    assert "--turned-votes" in (tmp_path / "o3" / "MODEL_CARD.md").read_text()
     capsys.readouterr()
     rc = main([*common, "--votes", "none", "--out", str(tmp_path / "o2"),
                "--workdir", str(tmp_path / "w2")])

@@ -53,6 +53,24 @@ def test_targets_mix_label_and_votes_and_keep_the_label_without_votes():
     assert y[1, FER_CLASSES.index("sad")] == 1.0
 
 
+def test_turned_faces_take_the_votes_alone():
+    import dataclasses
+
+    calm = [10, 0, 0, 0, 0, 0, 0, 0, 0, 0]  # all ten raters: neutral
+    ds = _ds([calm, calm, calm, [np.nan] * 10], labels=[4, 4, 4, 4])  # original label: sad
+    #                         frontal, turned, not measured, turned without votes
+    ds = dataclasses.replace(ds, turned=np.array([0.05, 0.4, np.nan, 0.5], np.float32))
+    neutral, sad = FER_CLASSES.index("neutral"), FER_CLASSES.index("sad")
+    y = Task(FER_CLASSES, FOUR, vote_weight=0.5, turned_votes=0.3).targets(ds)
+    assert y[0, neutral] == pytest.approx(0.5) and y[0, sad] == pytest.approx(0.5)
+    assert y[1, neutral] == 1.0 and y[1, sad] == 0.0  # the raters alone
+    assert y[2, neutral] == pytest.approx(0.5)  # no pose known: the usual mix
+    assert y[3, sad] == 1.0  # no votes: the label
+    off = Task(FER_CLASSES, FOUR, vote_weight=0.5).targets(ds)
+    assert off[1, neutral] == pytest.approx(0.5)
+    assert np.allclose(ds.subset(np.array([1])).turned, [0.4])
+
+
 def test_other_classes_are_kept_only_with_a_majority_among_the_classes():
     angry, fear, sad = (FER_CLASSES.index(c) for c in ("angry", "fear", "sad"))
     #        neu hap sur sad ang dis fea con unk NF

@@ -28,7 +28,7 @@ FACE_SIDE = 48
 FACE_MARGIN = 0.0
 ALIGNED_SCALE = 1.20  # FER side / BlazeFace box side (median)
 ALIGNED_OFFSET = (0.0, -0.085)  # FER centre - box centre, x box side, in the levelled frame
-RIGHT_EYE, LEFT_EYE = 0, 1  # BlazeFace keypoint order (blazeface.py)
+RIGHT_EYE, LEFT_EYE, NOSE = 0, 1, 2  # BlazeFace keypoint order (blazeface.py)
 
 
 def crop_box(box: Sequence[float], margin: float = FACE_MARGIN) -> tuple[int, int, int, int]:
@@ -39,6 +39,18 @@ def crop_box(box: Sequence[float], margin: float = FACE_MARGIN) -> tuple[int, in
     x0, y0 = round(cx - side / 2.0), round(cy - side / 2.0)
     s = max(1, round(side))
     return x0, y0, x0 + s, y0 + s
+
+
+def nose_offset(keypoints: np.ndarray) -> float:
+    """How far the head is turned: the nose tip's sideways distance from the eye midpoint, in
+    eye distances, with the eyes levelled (0 frontal; about 0.3 at 30 degrees of yaw, 0.6 at 45)."""
+    kps = np.asarray(keypoints, float)
+    eye = kps[LEFT_EYE] - kps[RIGHT_EYE]
+    dist = float(np.hypot(*eye))
+    if dist < 1e-9:
+        return float("nan")
+    along = (kps[NOSE] - (kps[LEFT_EYE] + kps[RIGHT_EYE]) / 2) @ eye / dist
+    return float(along / dist)
 
 
 def aligned_frame(box: Sequence[float], keypoints: np.ndarray) -> tuple[float, float, float, float]:
