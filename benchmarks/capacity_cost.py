@@ -58,8 +58,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--faces", type=int, default=300)
     args = ap.parse_args(argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    from training.cli import SHARED_CSV
     from training.data import DataError, load_fer_csv, parse_classes
+    from training.options import SHARED_CSV
 
     try:
         data = load_fer_csv(args.csv or SHARED_CSV, parse_classes(CLASSES))

@@ -23,8 +23,8 @@ sys.path.insert(0, str(REPO))
 
 from app.core.analysis.classifier import EmotionClassifier  # noqa: E402
 from training.calibrate import reliability  # noqa: E402
-from training.cli import SHARED_CSV, SHARED_VOTES  # noqa: E402
 from training.data import FER_CLASSES, load_fer_csv, split_of  # noqa: E402
+from training.options import SHARED_CSV, SHARED_VOTES  # noqa: E402
 from training.targets import Task  # noqa: E402
 from training.votes import attach_votes, load_votes  # noqa: E402
 

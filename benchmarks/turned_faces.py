@@ -25,8 +25,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from benchmarks.compare_models import probs  # noqa: E402  (imports app before onnxruntime)
-from training.cli import SHARED_CSV, SHARED_VOTES  # noqa: E402
 from training.data import FER_CLASSES, load_fer_csv, split_of  # noqa: E402
+from training.options import SHARED_CSV, SHARED_VOTES  # noqa: E402
 from training.pose import nose_offsets  # noqa: E402
 from training.targets import Task  # noqa: E402
 from training.votes import attach_votes, load_votes  # noqa: E402

@@ -15,8 +15,8 @@ import sys
 from pathlib import Path
 
 from training import atomic
-from training.cli import REPO
 from training.cli import main as fer_train
+from training.options import REPO
 
 # (name, fer-train options, training images per epoch, arm it is compared with[, hyperparameters
 # that differ from HPARAMS]). Each arm

@@ -269,8 +269,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    from training.cli import SHARED_CSV
     from training.data import DataError, load_fer_csv, parse_classes
+    from training.options import SHARED_CSV
 
     prog = "quantize"
     try:
