@@ -81,6 +81,32 @@ def _top_map_text(cal: dict) -> str:
             "fitted on the other half)")
 
 
+def _params_text(m: dict) -> str:
+    total = m.get("params_total", m["params"] * m.get("ensemble", 1))
+    if total == m["params"] * m.get("ensemble", 1):
+        return f"{m['params']:,} parameters per member."
+    return f"{m['params']:,} parameters in this run's net, {total:,} in all members."
+
+
+def _joined_text(m: dict) -> str:
+    """Members trained in other runs (`--join`): what each is and how it scored."""
+    joined = m.get("joined") or []
+    if not joined:
+        return ""
+    scores = m.get("final", {}).get("members", [])[-len(joined):]
+    rows = []
+    for rec, sc in zip(joined, scores, strict=False):
+        hp = rec["hparams"]
+        recipe = f"vote weight {rec.get('vote_weight', 0):.2f}" + (
+            f", turned faces ≥ {rec['turned_votes']:.2f} on the votes alone"
+            if rec.get("turned_votes") else "")
+        rows.append(f"`{rec['dir']}` ({hp.get('arch', 'cnn7')}, width {hp['width']}, "
+                    f"{rec.get('epochs', '?')} epochs, {recipe}; validation "
+                    f"{_pct(sc['val_accuracy'])} / {_pct(sc['val_consensus'])})")
+    return (f" Joined from other runs (`--join`, trained on the same split, averaged in the "
+            f"graph without training again): {'; '.join(rows)}.")
+
+
 def _truth_section(title: str, rep: dict, classes: list[str], png: str, ece: float | None) -> str:
     cal = f", expected calibration error {ece:.3f}" if ece is not None else ""
     return f"""### {title} ({rep['n']} images)
@@ -219,7 +245,7 @@ majority among these classes are left out of that truth).
 
 ## Architecture
 {arch} → 2 fully connected layers ({8 * w} units with batch norm and dropout, then a
-{len(train_classes)}-way softmax). {m['params']:,} parameters per member. Augmentation during
+{len(train_classes)}-way softmax). {_params_text(m)}{_joined_text(m)} Augmentation during
 training only (Keras layers): horizontal flip, shift ±10 %, rotation ±14°, zoom, contrast, random
 erasing; MixUp on part of each batch; label smoothing. Optimiser AdamW, linear warm-up then
 cosine decay; the epoch with the best validation score (mean of both truths) is kept.

@@ -33,6 +33,7 @@ from training.data import (
     select_classes,
     stratified_split,
 )
+from training.join import joined_members, member_hparams, write_member
 from training.options import SHARED_CSV, SHARED_VOTES, build_parser, check_args
 from training.targets import Task
 
@@ -178,6 +179,7 @@ def run(args: argparse.Namespace) -> int:
         log.info("%d Training images of other classes kept with their raters' majority label",
                  adopted)
     train = select_classes(train, train_classes)
+    joined = joined_members(args, train_classes)  # checked before any training
     val = full.subset(va_idx)
     log.info("train %d  val %d  test %d  per class %s", len(train), len(val), len(test),
              train.counts())
@@ -223,7 +225,7 @@ def run(args: argparse.Namespace) -> int:
         from training.ray_search import fit_on_a_worker
 
         fit = fit_on_a_worker(args.ray)  # noqa: F811
-    members = []
+    members, member_hps = [], []
     for m in range(args.ensemble):
         final_dir = args.workdir / ("final" if m == 0 else f"final{m + 1}")
         if not args.resume and final_dir.exists():
@@ -237,7 +239,15 @@ def run(args: argparse.Namespace) -> int:
         log.info("member %d: val original %.4f, consensus %.4f", m + 1, res.best_val_accuracy,
                  res.best_val_consensus)
         members.append(res)
+        member_hps.append(hp)
+        write_member(final_dir, hp.to_dict(), args.seed + m, args, train_classes)
         _save_timing(timing_file, prior + time.perf_counter() - t_start, search_s)
+    for rec in joined:  # finished fits: fit() reloads their best weights
+        member_hps.append(member_hparams(rec))
+        members.append(fit(member_hps[-1], train, val, 1, rec["seed"], task, workdir=rec["dir"]))
+        log.info("joined member %s (%s): val original %.4f, consensus %.4f", rec["dir"],
+                 json.dumps(rec["hparams"]), members[-1].best_val_accuracy,
+                 members[-1].best_val_consensus)
 
     def view_logits(ds: Dataset, flip: bool) -> np.ndarray:
         """[V, N, K_train]: each member's logits for the image (and its mirror image)."""
@@ -269,7 +279,8 @@ def run(args: argparse.Namespace) -> int:
                  rel_raw[k]["ece"], r["text"])
 
     args.out.mkdir(parents=True, exist_ok=True)
-    infer = export.inference_model([(r.model, hp) for r in members], task, use_flip,
+    infer = export.inference_model(list(zip([r.model for r in members], member_hps,
+                                             strict=True)), task, use_flip,
                                    temperature, top["knots"],
                                    None if bias is None else bias.tolist())
     check = val.images[:512]
@@ -278,7 +289,7 @@ def run(args: argparse.Namespace) -> int:
         infer, args.out / MODEL_FILE, classes, check,
         metadata={"version": f"fer_{hp.arch}-{date}", "test_accuracy": f"{rep['accuracy']:.4f}",
                   "flip_tta": str(use_flip).lower(), "temperature": f"{temperature:.4f}",
-                  "ensemble": str(args.ensemble)},
+                  "ensemble": str(len(members))},
     )
     log.info("exported %s (parity max |diff| %.2e on %d images)", args.out / MODEL_FILE, diff,
              len(check))
@@ -318,7 +329,10 @@ def run(args: argparse.Namespace) -> int:
         "model_file": MODEL_FILE, "date": date, "classes": list(classes),
         "train_classes": list(train_classes), "seed": args.seed,
         "precision": "mixed_bfloat16" if bf16 else "float32", "hparams": hp.to_dict(),
-        "params": int(first.model.count_params()), "ensemble": args.ensemble,
+        "params": int(first.model.count_params()), "ensemble": len(members),
+        "params_total": int(sum(r.model.count_params() for r in members)),
+        "joined": [{"dir": str(rec["dir"]), **{k: v for k, v in rec.items() if k != "dir"}}
+                   for rec in joined],
         "flip_tta": use_flip, "flip_tta_mode": args.flip_tta,
         "targets": {"votes": votes_path.name if votes_path else None,
                     "vote_weight": vote_weight, "other_classes": args.other_classes,

@@ -53,6 +53,10 @@ def build_parser() -> argparse.ArgumentParser:
                         "best_params.json) instead of a search or the defaults")
     p.add_argument("--ensemble", type=int, default=1,
                    help="members (seeds seed, seed+1, ...) averaged inside the exported graph")
+    p.add_argument("--join", type=Path, nargs="+", metavar="DIR",
+                   help="also average these finished final fits of other runs (e.g. "
+                        "runs/w48/final: another width, length or recipe, same split and "
+                        "classes) inside the exported graph, without training them again")
     p.add_argument("--calibrate", choices=["on", "off"], default="on",
                    help="fit a temperature on the validation split and apply it in the graph")
     p.add_argument("--balance", choices=["recall", "off"], default="recall",
