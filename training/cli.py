@@ -221,6 +221,7 @@ def run(args: argparse.Namespace) -> int:
     prior = max(prior, search_s - (time.perf_counter() - t_search))
     _save_timing(timing_file, prior + time.perf_counter() - t_start, search_s)
 
+    reload = fit  # joined members are finished fits: reloaded here, even with --ray
     if args.ray is not None:  # each final fit on a Ray worker, then reloaded here
         from training.ray_search import fit_on_a_worker
 
@@ -244,7 +245,7 @@ def run(args: argparse.Namespace) -> int:
         _save_timing(timing_file, prior + time.perf_counter() - t_start, search_s)
     for rec in joined:  # finished fits: fit() reloads their best weights
         member_hps.append(member_hparams(rec))
-        members.append(fit(member_hps[-1], train, val, 1, rec["seed"], task, workdir=rec["dir"]))
+        members.append(reload(member_hps[-1], train, val, 1, rec["seed"], task, workdir=rec["dir"]))
         log.info("joined member %s (%s): val original %.4f, consensus %.4f", rec["dir"],
                  json.dumps(rec["hparams"]), members[-1].best_val_accuracy,
                  members[-1].best_val_consensus)
