@@ -332,8 +332,7 @@ def run(args: argparse.Namespace) -> int:
         "precision": "mixed_bfloat16" if bf16 else "float32", "hparams": hp.to_dict(),
         "params": int(first.model.count_params()), "ensemble": len(members),
         "params_total": int(sum(r.model.count_params() for r in members)),
-        "joined": [{"dir": str(rec["dir"]), **{k: v for k, v in rec.items() if k != "dir"}}
-                   for rec in joined],
+        "joined": [{**rec, "dir": str(rec["dir"])} for rec in joined],
         "flip_tta": use_flip, "flip_tta_mode": args.flip_tta,
         "targets": {"votes": votes_path.name if votes_path else None,
                     "vote_weight": vote_weight, "other_classes": args.other_classes,

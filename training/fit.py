@@ -25,6 +25,7 @@ from training.pipeline import train_dataset
 from training.targets import Task, accuracy
 
 DONE_FILE = "done.json"  # written when a fit ends; its presence means "reload, don't train"
+WEIGHTS_FILE = "best.weights.h5"  # the best validation epoch's weights
 FIT_SUMMARY = ("best_val_score", "best_val_accuracy", "best_val_consensus", "epochs_run",
                "images_per_s", "seconds")  # what done.json keeps (and cpu_seconds, newer)
 
@@ -127,7 +128,7 @@ class BestCheckpoint(keras.callbacks.Callback):
 
     def __init__(self, workdir: Path):
         super().__init__()
-        self.weights = workdir / "best.weights.h5"
+        self.weights = workdir / WEIGHTS_FILE
         self.record = workdir / "best.json"
         self.best = -1.0
         rec = atomic.read_json(self.record) if self.weights.exists() else None

@@ -35,7 +35,8 @@ def joined_members(args: argparse.Namespace, train_classes: tuple[str, ...]) -> 
     classes. Returns their member records, with `dir` added."""
     if not args.join:
         return []
-    from training.fit import DONE_FILE  # imports TensorFlow: only when members are joined
+    # training.fit imports TensorFlow: only when members are joined
+    from training.fit import DONE_FILE, WEIGHTS_FILE
 
     own = {(args.workdir / "final").resolve(),
            *((args.workdir / f"final{m + 1}").resolve() for m in range(1, args.ensemble))}
@@ -48,9 +49,9 @@ def joined_members(args: argparse.Namespace, train_classes: tuple[str, ...]) -> 
         if d.resolve() in own or d.resolve() in {m["dir"].resolve() for m in out}:
             raise DataError(f"{where}: this member is already in the ensemble")
         done = atomic.read_json(d / DONE_FILE)
-        if not isinstance(done, dict) or not (d / "best.weights.h5").is_file():
-            raise DataError(f"{where}: not a finished fit (no {DONE_FILE} or best.weights.h5); "
-                            "finish it with its own --resume first")
+        if not isinstance(done, dict) or not (d / WEIGHTS_FILE).is_file():
+            raise DataError(f"{where}: not a finished fit (no {DONE_FILE} or "
+                            f"{WEIGHTS_FILE}); finish it with its own --resume first")
         rec = atomic.read_json(d / MEMBER_FILE)
         if not isinstance(rec, dict) or not isinstance(rec.get("hparams"), dict):
             raise DataError(f"{where}: no readable {MEMBER_FILE} (what the net is and which "
