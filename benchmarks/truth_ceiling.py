@@ -9,7 +9,11 @@ over which truth an *oracle* follows on each kind of disagreement (original clas
 class), the best the oracle can do:
 - the highest worst-class recall over both truths, and both accuracies there;
 - the highest accuracy against the original labels for a given accuracy against the majority.
-Images with only one truth among the classes follow it. Labels only: no model is run.
+Images with only one truth among the classes follow it.
+- the least "skill" an oracle needs to meet the accuracy targets (original, majority, every
+  recall): right on only that share of the images the truths do not divide, and on that share of
+  the disagreements against one truth or the other. `--model M.onnx` prints M's skill beside it.
+Labels only, unless `--model` is given.
 """
 
 from __future__ import annotations
@@ -25,10 +29,11 @@ sys.path.insert(0, str(ROOT))
 
 SHARED = ROOT.parent / "shared" / "data"
 CLASSES = ("happy", "sad", "surprise", "neutral")
+TARGETS = (0.83, 0.85, 0.75)  # issue 12: original accuracy, majority accuracy, every recall
 
 
-def truths(csv: Path, votes: Path, split: str) -> tuple[np.ndarray, np.ndarray]:
-    """(original, majority) label per image, -1 where that truth is outside CLASSES."""
+def truths(csv: Path, votes: Path, split: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(original, majority) label per image, -1 where that truth is outside CLASSES; images."""
     from training.data import FER_CLASSES, load_fer_csv, split_of
     from training.targets import Task
     from training.votes import attach_votes, load_votes
@@ -36,14 +41,17 @@ def truths(csv: Path, votes: Path, split: str) -> tuple[np.ndarray, np.ndarray]:
     ds = attach_votes(split_of(load_fer_csv(csv, FER_CLASSES, extra_ok=True), split),
                       load_votes(votes))  # val: fer-train's default split (seed 42, 10 %)
     t = Task(CLASSES, CLASSES, 0.5, 0.0).truths(ds)
-    return t["original"], t["consensus"]
+    return t["original"], t["consensus"], ds.images
 
 
-def ceiling(orig: np.ndarray, cons: np.ndarray, min_cons_acc: float | None = None) -> dict:
+def ceiling(orig: np.ndarray, cons: np.ndarray, min_cons_acc: float | None = None,
+            skill: float = 1.0, min_recall: float = 0.0) -> dict:
     """LP over f[o, c] = share of (original o, majority c) disagreements labelled c.
 
     Without `min_cons_acc`: maximise the worst recall. With it: maximise the original accuracy
-    with the majority accuracy at least `min_cons_acc` (None in the result when unreachable).
+    with the majority accuracy at least `min_cons_acc` and every recall at least `min_recall`
+    (None in the result when unreachable). `skill` < 1: the oracle is right on only that share
+    of every kind of image (of the disagreements, right against one truth or the other).
     """
     from scipy.optimize import linprog
 
@@ -61,7 +69,8 @@ def ceiling(orig: np.ndarray, cons: np.ndarray, min_cons_acc: float | None = Non
     for j, (a, b) in enumerate(pairs):
         a_o[a, j], a_c[b, j] = -n[(a, b)], n[(a, b)]
     base_o = fixed_o + np.array([sum(n[(i, b)] for b in range(k) if b != i) for i in range(k)])
-    bounds = [(0, 1)] * len(pairs)
+    base_o, fixed_c = skill * base_o, skill * fixed_c
+    bounds = [(0, skill)] * len(pairs)
     if min_cons_acc is None:  # variables [f..., t]: max t with every recall >= t
         c = np.r_[np.zeros(len(pairs)), -1.0]
         a_ub = np.vstack([np.c_[-a_o / n_o[:, None], np.ones(k)],
@@ -70,8 +79,11 @@ def ceiling(orig: np.ndarray, cons: np.ndarray, min_cons_acc: float | None = Non
         res = linprog(c, A_ub=a_ub, b_ub=b_ub, bounds=bounds + [(0, 1)])
         f = res.x[:-1]
     else:
-        res = linprog(-a_o.sum(0), A_ub=-a_c.sum(0)[None],
-                      b_ub=[fixed_c.sum() - min_cons_acc * n_c.sum()], bounds=bounds)
+        # majority accuracy >= min_cons_acc; every recall of both truths >= min_recall
+        a_ub = np.vstack([-a_c.sum(0)[None], -a_o / n_o[:, None], -a_c / n_c[:, None]])
+        b_ub = np.r_[fixed_c.sum() - min_cons_acc * n_c.sum(), base_o / n_o - min_recall,
+                     fixed_c / n_c - min_recall]
+        res = linprog(-a_o.sum(0), A_ub=a_ub, b_ub=b_ub, bounds=bounds)
         if not res.success:
             return {"original": None, "consensus": None, "worst_recall": None}
         f = res.x
@@ -81,14 +93,31 @@ def ceiling(orig: np.ndarray, cons: np.ndarray, min_cons_acc: float | None = Non
             "recalls": {"original": hits_o / n_o, "consensus": hits_c / n_c}}
 
 
+def skill_needed(orig: np.ndarray, cons: np.ndarray, acc_o: float, acc_c: float,
+                 recall: float) -> float:
+    """The least `skill` (bisection) at which an oracle meets both accuracies and every recall."""
+    def meets(skill: float) -> bool:
+        r = ceiling(orig, cons, acc_c, skill, recall)
+        return r["original"] is not None and r["original"] >= acc_o
+
+    lo, hi = 0.5, 1.0
+    if not meets(hi):
+        return float("nan")
+    for _ in range(20):
+        mid = (lo + hi) / 2
+        lo, hi = (lo, mid) if meets(mid) else (mid, hi)
+    return hi
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("csv", nargs="?", type=Path, default=SHARED / "fer2013" / "fer2013.csv.gz")
     p.add_argument("--votes", type=Path,
                    default=SHARED / "ferplus" / "fer2013_ferplus_votes.csv.gz")
     p.add_argument("--split", choices=["val", "PublicTest"], default="val")
+    p.add_argument("--model", type=Path, help="an emotion model (ONNX) to set beside the oracle")
     args = p.parse_args()
-    orig, cons = truths(args.csv, args.votes, args.split)
+    orig, cons, images = truths(args.csv, args.votes, args.split)
     both = (orig >= 0) & (cons >= 0)
     print(f"{args.split}: {np.sum(orig >= 0)} images with an original label in "
           f"{', '.join(CLASSES)}, {np.sum(cons >= 0)} with a majority there, {both.sum()} with "
@@ -109,7 +138,28 @@ def main() -> int:
         r = ceiling(orig, cons, target)
         print(f"  majority >= {target:.0%}: " + ("unreachable" if r["original"] is None else
               f"original {r['original']:.1%}"))
+    need = skill_needed(orig, cons, *TARGETS)
+    print(f"targets ({TARGETS[0]:.0%} original, {TARGETS[1]:.0%} majority, every recall >= "
+          f"{TARGETS[2]}): an oracle needs a skill of at least {need:.3f}")
+    if args.model:
+        _model_skill(args.model, images, orig, cons)
     return 0
+
+
+def _model_skill(path: Path, images: np.ndarray, orig: np.ndarray, cons: np.ndarray) -> None:
+    from compare_models import probs
+
+    probs_, classes = probs(path, images)
+    if classes != CLASSES:
+        raise SystemExit(f"truth_ceiling: {path.name} outputs {classes}, not {CLASSES}")
+    pred = probs_.argmax(1)
+    undivided = (orig >= 0) & ((cons < 0) | (cons == orig)) | (cons >= 0) & (orig < 0)
+    truth = np.where(orig >= 0, orig, cons)
+    split = (orig >= 0) & (cons >= 0) & (orig != cons)
+    print(f"{path}: right on {np.mean(pred[undivided] == truth[undivided]):.3f} of the "
+          f"{undivided.sum()} images the truths do not divide; of the {split.sum()} "
+          f"disagreements it follows the original on {np.mean(pred[split] == orig[split]):.3f}, "
+          f"the majority on {np.mean(pred[split] == cons[split]):.3f}")
 
 
 if __name__ == "__main__":

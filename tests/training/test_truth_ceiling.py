@@ -34,3 +34,16 @@ def test_following_one_truth_fully_costs_the_other():
 def test_an_image_without_a_majority_follows_its_original_label():
     orig, cons = np.r_[ORIG, 0], np.r_[CONS, -1]
     assert truth_ceiling.ceiling(orig, cons, 0.5)["original"] == pytest.approx(1.0)
+
+
+def test_every_recall_bound_holds_at_a_given_majority_accuracy():
+    # sad (original) and neutral (majority) recalls >= 2/3 only when the disagreements split 1:1
+    r = truth_ceiling.ceiling(ORIG, CONS, min_cons_acc=0.5, min_recall=2 / 3)
+    assert r["original"] == pytest.approx(5 / 6) and r["worst_recall"] == pytest.approx(2 / 3)
+    assert truth_ceiling.ceiling(ORIG, CONS, 0.5, min_recall=0.7)["original"] is None
+
+
+def test_the_skill_the_targets_need():
+    # right on a share s: original (6s - 2f)/6 and majority (4s + 2f)/6 both >= 0.75 need s >= 0.9
+    assert truth_ceiling.skill_needed(ORIG, CONS, 0.75, 0.75, 0.5) == pytest.approx(0.9, abs=1e-4)
+    assert np.isnan(truth_ceiling.skill_needed(ORIG, CONS, 0.9, 0.9, 0.5))
