@@ -32,8 +32,9 @@ CLASSES = ("happy", "sad", "surprise", "neutral")
 TARGETS = (0.83, 0.85, 0.75)  # issue 12: original accuracy, majority accuracy, every recall
 
 
-def truths(csv: Path, votes: Path, split: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(original, majority) label per image, -1 where that truth is outside CLASSES; images."""
+def truths(csv: Path, votes: Path, split: str) -> tuple[np.ndarray, ...]:
+    """(original, majority) label per image, -1 where that truth is outside CLASSES; the images
+    and their FER+ vote counts."""
     from training.data import FER_CLASSES, load_fer_csv, split_of
     from training.targets import Task
     from training.votes import attach_votes, load_votes
@@ -41,7 +42,7 @@ def truths(csv: Path, votes: Path, split: str) -> tuple[np.ndarray, np.ndarray, 
     ds = attach_votes(split_of(load_fer_csv(csv, FER_CLASSES, extra_ok=True), split),
                       load_votes(votes))  # val: fer-train's default split (seed 42, 10 %)
     t = Task(CLASSES, CLASSES, 0.5, 0.0).truths(ds)
-    return t["original"], t["consensus"], ds.images
+    return t["original"], t["consensus"], ds.images, ds.votes
 
 
 def ceiling(orig: np.ndarray, cons: np.ndarray, min_cons_acc: float | None = None,
@@ -117,7 +118,7 @@ def main() -> int:
     p.add_argument("--split", choices=["val", "PublicTest"], default="val")
     p.add_argument("--model", type=Path, help="an emotion model (ONNX) to set beside the oracle")
     args = p.parse_args()
-    orig, cons, images = truths(args.csv, args.votes, args.split)
+    orig, cons, images, votes = truths(args.csv, args.votes, args.split)
     both = (orig >= 0) & (cons >= 0)
     print(f"{args.split}: {np.sum(orig >= 0)} images with an original label in "
           f"{', '.join(CLASSES)}, {np.sum(cons >= 0)} with a majority there, {both.sum()} with "
@@ -141,9 +142,33 @@ def main() -> int:
     need = skill_needed(orig, cons, *TARGETS)
     print(f"targets ({TARGETS[0]:.0%} original, {TARGETS[1]:.0%} majority, every recall >= "
           f"{TARGETS[2]}): an oracle needs a skill of at least {need:.3f}")
+    vs_others, vs_orig = rater_agreement(votes, orig)
+    print(f"a single FER+ rater, for comparison: {vs_others:.1%} against the other nine's "
+          f"majority, {vs_orig:.1%} against the original label (votes within {', '.join(CLASSES)})")
     if args.model:
         _model_skill(args.model, images, orig, cons)
     return 0
+
+
+def rater_agreement(votes: np.ndarray, orig: np.ndarray) -> tuple[float, float]:
+    """A human reference, scored as a model is: a random FER+ rater's vote, among CLASSES,
+    against the majority (>= half) of the image's other raters when that is in CLASSES, and
+    against the original label when that is."""
+    from training.votes import TO_FER, VOTE_COLUMNS
+
+    cols = np.array([VOTE_COLUMNS.index(next(k for k, v in TO_FER.items() if v == c))
+                     for c in CLASSES])
+    v = np.nan_to_num(votes)
+    others = v[:, None, :] - np.eye(v.shape[1])[None]  # [image, left-out rater's vote, column]
+    top = others.argmax(2)
+    judged = ((np.take_along_axis(others, top[..., None], 2)[..., 0]
+               >= (v.sum(1, keepdims=True) - 1) / 2) & np.isin(top, cols))
+    w = v[:, cols] * judged[:, cols]  # votes within CLASSES whose others have a majority there
+    vs_others = np.sum(w * (top[:, cols] == cols)) / w.sum()
+    keep = orig >= 0
+    in_classes = v[keep][:, cols]
+    vs_orig = in_classes[np.arange(keep.sum()), orig[keep]].sum() / in_classes.sum()
+    return float(vs_others), float(vs_orig)
 
 
 def _model_skill(path: Path, images: np.ndarray, orig: np.ndarray, cons: np.ndarray) -> None:

@@ -47,3 +47,12 @@ def test_the_skill_the_targets_need():
     # right on a share s: original (6s - 2f)/6 and majority (4s + 2f)/6 both >= 0.75 need s >= 0.9
     assert truth_ceiling.skill_needed(ORIG, CONS, 0.75, 0.75, 0.5) == pytest.approx(0.9, abs=1e-4)
     assert np.isnan(truth_ceiling.skill_needed(ORIG, CONS, 0.9, 0.9, 0.5))
+
+
+def test_a_single_rater_against_the_others_and_the_original_label():
+    votes = np.zeros((2, 10), np.float32)
+    votes[0, 1] = 10  # ten "happiness"; original happy
+    votes[1, 0], votes[1, 3] = 6, 4  # six "neutral", four "sadness"; original sad
+    # image 2: a neutral voter's others are 5 neutral / 4 sad (right); a sad voter's 6 / 3 (wrong)
+    vs_others, vs_orig = truth_ceiling.rater_agreement(votes, np.array([0, 1]))
+    assert vs_others == pytest.approx(16 / 20) and vs_orig == pytest.approx(14 / 20)
