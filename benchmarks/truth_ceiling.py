@@ -8,12 +8,12 @@ label, so on those images it can match only one truth. This computes, by linear 
 over which truth an *oracle* follows on each kind of disagreement (original class x majority
 class), the best the oracle can do:
 - the highest worst-class recall over both truths, and both accuracies there;
-- the highest accuracy against the original labels for a given accuracy against the majority.
-Images with only one truth among the classes follow it.
+- the highest accuracy against the original labels for a given accuracy against the majority;
 - the least "skill" an oracle needs to meet the accuracy targets (original, majority, every
   recall): right on only that share of the images the truths do not divide, and on that share of
   the disagreements against one truth or the other. `--model M.onnx` prints M's skill beside it.
-Labels only, unless `--model` is given.
+Images with only one truth among the classes follow it. For a human reference it also scores a
+single FER+ rater as a model is scored. Labels only, unless `--model` is given.
 """
 
 from __future__ import annotations
@@ -118,6 +118,9 @@ def main() -> int:
     p.add_argument("--split", choices=["val", "PublicTest"], default="val")
     p.add_argument("--model", type=Path, help="an emotion model (ONNX) to set beside the oracle")
     args = p.parse_args()
+    if args.model and not args.model.is_file():
+        print(f"truth_ceiling: model not found: {args.model}", file=sys.stderr)
+        return 2
     orig, cons, images, votes = truths(args.csv, args.votes, args.split)
     both = (orig >= 0) & (cons >= 0)
     print(f"{args.split}: {np.sum(orig >= 0)} images with an original label in "
