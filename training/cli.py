@@ -221,11 +221,11 @@ def run(args: argparse.Namespace) -> int:
     prior = max(prior, search_s - (time.perf_counter() - t_search))
     _save_timing(timing_file, prior + time.perf_counter() - t_start, search_s)
 
-    reload = fit  # joined members are finished fits: reloaded here, even with --ray
+    final_fit = fit
     if args.ray is not None:  # each final fit on a Ray worker, then reloaded here
         from training.ray_search import fit_on_a_worker
 
-        fit = fit_on_a_worker(args.ray)  # noqa: F811
+        final_fit = fit_on_a_worker(args.ray)
     members, member_hps = [], []
     for m in range(args.ensemble):
         final_dir = args.workdir / ("final" if m == 0 else f"final{m + 1}")
@@ -235,7 +235,7 @@ def run(args: argparse.Namespace) -> int:
             shutil.rmtree(final_dir)
         log.info("final fit %d/%d: %d epochs with %s", m + 1, args.ensemble, args.epochs,
                  json.dumps(hp.to_dict()))
-        res = fit(hp, train, val, args.epochs, args.seed + m, task, workdir=final_dir,
+        res = final_fit(hp, train, val, args.epochs, args.seed + m, task, workdir=final_dir,
                   prefix="final " if m == 0 else f"final{m + 1} ", patience=args.patience)
         log.info("member %d: val original %.4f, consensus %.4f", m + 1, res.best_val_accuracy,
                  res.best_val_consensus)
@@ -243,9 +243,9 @@ def run(args: argparse.Namespace) -> int:
         member_hps.append(hp)
         write_member(final_dir, hp.to_dict(), args.seed + m, args, train_classes)
         _save_timing(timing_file, prior + time.perf_counter() - t_start, search_s)
-    for rec in joined:  # finished fits: fit() reloads their best weights
+    for rec in joined:  # finished fits: fit() reloads their best weights here, even with --ray
         member_hps.append(member_hparams(rec))
-        members.append(reload(member_hps[-1], train, val, 1, rec["seed"], task, workdir=rec["dir"]))
+        members.append(fit(member_hps[-1], train, val, 1, rec["seed"], task, workdir=rec["dir"]))
         log.info("joined member %s (%s): val original %.4f, consensus %.4f", rec["dir"],
                  json.dumps(rec["hparams"]), members[-1].best_val_accuracy,
                  members[-1].best_val_consensus)
