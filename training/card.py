@@ -159,6 +159,21 @@ def _ab_section(out_dir: Path) -> str:
 """
 
 
+def int8_line(q: dict) -> str:
+    """The card's int8 line: its figures, and whether the app runs it by default, and why."""
+    text = (f"- int8 version: `{q['file']}` (static QDQ, `training/quantize.py`): PublicTest "
+            f"{_pct(q['int8_accuracy'])} against {_pct(q['float_accuracy'])} for the float "
+            f"model, the same class for {_pct(q['agreement'])} of PublicTest images")
+    if "shift_agreement" not in q:
+        return text + " (not measured on camera-like faces: the app runs the float model)"
+    text += (f" and {_pct(q['shift_agreement'])} of {q['shift_images']:,} camera-like faces "
+             f"({q['runtime']}). The app runs it by default only when it agrees on at least "
+             "99.5 % of camera-like faces and loses at most 0.3 point on PublicTest")
+    return text + (": **it does, so its figures are the app's**" if q.get("default") else
+                   f": **it does not ({q['why_not']}); the app runs the float model, whose "
+                   "figures these are**; `fer-analyze --fast` may use it for archives")
+
+
 def write_card(path: Path, m: dict) -> None:
     classes = m["classes"]
     test = m["test"]
@@ -183,12 +198,7 @@ def write_card(path: Path, m: dict) -> None:
     ) or "| – | no search was run | | | | | | |"
     counts = m["data"]["counts"]
     q = m.get("int8")
-    int8_text = (
-        f"- int8 version for the app: `{q['file']}` (static QDQ, `training/quantize.py`): "
-        f"PublicTest {_pct(q['int8_accuracy'])} against {_pct(q['float_accuracy'])} for the float "
-        f"model, the same class for {_pct(q['agreement'])} of images; the app loads it by default "
-        "when it loses at most 0.5 point"
-        if q else "- no int8 version was made in this run")
+    int8_text = int8_line(q) if q else "- no int8 version was made in this run"
     s = m.get("search", {})
     search_text = (
         f"hyperopt TPE, {s.get('max_evals', 0)} trials of {s.get('epochs', 0)} epochs on "

@@ -296,11 +296,21 @@ def run(args: argparse.Namespace) -> int:
              len(check))
     int8_info = None
     if args.int8 == "on":
-        from training.quantize import QuantizeError, quantize_int8
+        from app.core.analysis.classifier import int8_rejection
+        from training.quantize import (
+            CALIB_IMAGES,
+            SHARED_MEDIA,
+            QuantizeError,
+            camera_sets,
+            quantize_int8,
+        )
 
         keep = test_truths["original"] >= 0
+        # calibrated and judged on faces as the live chain gives them (training/shifted.py)
+        calib, gate = camera_sets(train.images, val.images,
+                                  SHARED_MEDIA if SHARED_MEDIA.is_dir() else None, CALIB_IMAGES)
         try:
-            q = quantize_int8(args.out / MODEL_FILE, train.images,
+            q = quantize_int8(args.out / MODEL_FILE, calib, calib_count=len(calib), shifted=gate,
                               test=(test.images[keep], test_truths["original"][keep]))
         except QuantizeError as exc:
             raise DataError(f"int8 model: {exc}") from None
@@ -308,12 +318,18 @@ def run(args: argparse.Namespace) -> int:
 
         qm = ort.InferenceSession(str(q), providers=["CPUExecutionProvider"]).get_modelmeta()
         qmeta = qm.custom_metadata_map
+        rejection = int8_rejection(qmeta, args.out / MODEL_FILE)
         int8_info = {"file": q.name, "float_accuracy": float(qmeta["float_test_accuracy"]),
                      "int8_accuracy": float(qmeta["test_accuracy"]),
-                     "agreement": float(qmeta["test_agreement"])}
-        log.info("int8 model %s: PublicTest %.4f (float %.4f), same class in %.2f %% of images",
-                 q, int8_info["int8_accuracy"], int8_info["float_accuracy"],
-                 100 * int8_info["agreement"])
+                     "agreement": float(qmeta["test_agreement"]),
+                     "shift_agreement": float(qmeta["shift_agreement"]),
+                     "shift_images": int(qmeta["shift_images"]), "runtime": qmeta["runtime"],
+                     "default": rejection is None, "why_not": rejection or ""}
+        log.info("int8 model %s: PublicTest %.4f (float %.4f), same class in %.2f %% of images, "
+                 "%.2f %% of camera-like faces; %s", q, int8_info["int8_accuracy"],
+                 int8_info["float_accuracy"], 100 * int8_info["agreement"],
+                 100 * int8_info["shift_agreement"],
+                 "the app's default" if rejection is None else f"not the default: {rejection}")
     titles = {"original": "original FER-2013 labels", "consensus": "FER+ raters' majority"}
     for k, r in reports.items():
         name = "confusion_matrix.png" if k == "original" else f"confusion_matrix_{k}.png"

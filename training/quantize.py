@@ -1,17 +1,24 @@
 """int8 for the app: ONNX Runtime static quantization of a float classifier, and its accuracy.
 
-`quantize_int8(float_path, calib_images, test=(images, labels))` writes `<stem>_int8.onnx`
-beside the float model: QDQ format (ONNX Runtime fuses it into QLinearConv/QGemm, which run on
-the CPU's VNNI/AMX int8 units), int8 weights per output channel, uint8 activations whose
-ranges are calibrated on a few hundred training images (99.9999th percentile). The softmax head
-(last dense layer, softmax, mirror averaging) stays float, so the probabilities the clinician
-reads are not rounded to 1/256 and still sum to 1. The float file's metadata (`classes`,
-`version`, ...) is carried over; with `test`, both models are measured on those images and the
-int8 file records `float_test_accuracy`, `test_accuracy` (its own), `test_agreement` and the
-float file's SHA-256: the app uses the int8 model by default only when that record shows a loss
-of at most 0.5 point and the float model beside it is the one it was made from.
+`quantize_int8(float_path, calib_images, test=(images, labels), shifted=faces)` writes
+`<stem>_int8.onnx` beside the float model: QDQ format (ONNX Runtime fuses it into
+QLinearConv/QGemm, which run on the CPU's VNNI/AMX int8 units), int8 weights per output
+channel, uint8 activations whose ranges are calibrated on the calibration images (99.9999th
+percentile). The softmax head (last dense layer, softmax, mirror averaging) stays float, so the
+probabilities the clinician reads are not rounded to 1/256 and still sum to 1. The float file's
+metadata (`classes`, `version`, ...) is carried over, with the float file's SHA-256 and the
+onnxruntime that measured it (`runtime`). With `test`, both models are measured on those images
+(`float_test_accuracy`, `test_accuracy`, `test_agreement`); with `shifted`, the share of those
+faces where both pick the same class (`shift_agreement`, `shift_images`). The app's rule for
+using it by default is in app/core/analysis/classifier.py (`int8_rejection`).
 
-    python -m training.quantize models/fer_cnn.onnx   # calibrate on Training, test on PublicTest
+The command calibrates on what the live chain feeds the classifier (training/shifted.py):
+Training faces as they are and with camera-like changes, and faces the detector and aligner cut
+from the stock media where ../shared has them; it measures agreement on the validation faces
+with camera-like changes (two versions each) and the other stock-media faces, and accuracy on
+PublicTest.
+
+    python -m training.quantize models/fer_cnn.onnx
 """
 
 from __future__ import annotations
@@ -28,11 +35,15 @@ from pathlib import Path
 
 import numpy as np
 
+from app.core.analysis.classifier import runtime_version
+from app.core.analysis.sources import list_media
+
 CALIB_IMAGES = 300  # ranges settle by then: 100 and 300 images give the same fidelity
 CALIB_BATCH = 50
 PERCENTILE = 99.9999  # clips the top 0.0001 % of activations: the closest probabilities
 SEED = 0
 INT8_SUFFIX = "_int8"  # app/core/paths.py looks for fer_cnn_int8.onnx beside fer_cnn.onnx
+SHARED_MEDIA = Path(__file__).resolve().parents[2] / "shared" / "media"
 HEAD_OPS = ("MatMul", "Gemm")  # the layer producing the logits, kept float with the softmax
 
 
@@ -164,6 +175,7 @@ def quantize_int8(
     out_path: str | Path | None = None,
     *,
     test: tuple[np.ndarray, np.ndarray] | None = None,
+    shifted: np.ndarray | None = None,
     calib_count: int = CALIB_IMAGES,
 ) -> Path:
     """Write the int8 model of `float_path` (default `<stem>_int8.onnx` beside it) and return
@@ -216,6 +228,7 @@ def quantize_int8(
                         f"{len(images)} training images), int8 per-channel weights, float head",
         "quantized_from": float_path.name,
         "quantized_from_sha256": file_sha256(float_path),
+        "runtime": runtime_version(),
     })
     _write(proto, meta, out)
     _check_contract(float_path, out)
@@ -224,8 +237,19 @@ def quantize_int8(
         meta.update({"float_test_accuracy": f"{c.float_accuracy:.4f}",
                      "test_accuracy": f"{c.int8_accuracy:.4f}",
                      "test_agreement": f"{c.agreement:.4f}", "test_images": str(c.n)})
+    if shifted is not None and len(shifted):
+        meta.update({"shift_agreement": f"{agreement(float_path, out, shifted):.4f}",
+                     "shift_images": str(len(shifted))})
+    if test is not None or shifted is not None:
         _write(proto, meta, out)
     return out
+
+
+def agreement(float_path: str | Path, int8_path: str | Path, images: np.ndarray) -> float:
+    """Share of `images` where both models pick the same class."""
+    return float((predict(float_path, images).argmax(1)
+                  == predict(int8_path, images).argmax(1)).mean())
+
 
 
 def _write(proto, meta: dict[str, str], out: Path) -> None:
@@ -263,13 +287,38 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, help="int8 model (default: <stem>_int8.onnx beside it)")
     p.add_argument("--csv", type=Path, help="FER-2013 CSV (default: ../shared/data/fer2013)")
     p.add_argument("--calib-images", type=int, default=CALIB_IMAGES,
-                   help="Training images used to calibrate (default: %(default)s)")
+                   help="Training images used to calibrate, each also once with camera-like "
+                        "changes (default: %(default)s)")
+    p.add_argument("--media", type=Path, default=SHARED_MEDIA,
+                   help="folder of videos/photos whose detected faces join calibration and "
+                        "the agreement measure (default: %(default)s, skipped if absent)")
     return p
+
+
+def camera_sets(training: np.ndarray, val: np.ndarray, media: Path | None, calib_count: int,
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """(calibration faces, agreement faces): see the module docstring. Seeded."""
+    from training.shifted import camera_like, chain_crops
+
+    rng = np.random.default_rng(SEED)
+    pick = rng.choice(len(training), min(2 * calib_count, len(training)), replace=False)
+    clean, to_shift = training[pick[:calib_count]], training[pick[calib_count:]]
+    calib = [clean, camera_like(to_shift, rng)]
+    gate = [camera_like(val, rng), camera_like(val, rng)]
+    files = list_media(media) if media is not None and media.is_dir() else []
+    for i, path in enumerate(files):
+        crops = chain_crops([path])
+        if i == 0:  # the first file's frames alternate: even ones calibrate, odd ones judge
+            calib.append(crops[0::2])
+            gate.append(crops[1::2])
+        else:
+            gate.append(crops)
+    return np.concatenate(calib), np.concatenate(gate)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    from training.data import DataError, load_fer_csv, parse_classes
+    from training.data import DataError, load_fer_csv, parse_classes, split_of
     from training.options import SHARED_CSV
 
     prog = "quantize"
@@ -279,8 +328,10 @@ def main(argv: list[str] | None = None) -> int:
         test = data.get("PublicTest")
         if test is None:
             raise DataError(f"{args.csv or SHARED_CSV}: no PublicTest rows to measure on")
-        out = quantize_int8(args.model, data["Training"].images, args.out,
-                            test=(test.images, test.labels), calib_count=args.calib_images)
+        calib, gate = camera_sets(data["Training"].images, split_of(data, "val").images,
+                                  args.media, args.calib_images)
+        out = quantize_int8(args.model, calib, args.out, test=(test.images, test.labels),
+                            shifted=gate, calib_count=len(calib))
     except (QuantizeError, DataError) as exc:
         print(f"{prog}: error: {exc}", file=sys.stderr)
         return 1
@@ -289,7 +340,14 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{out} ({out.stat().st_size / 1e6:.1f} MB, float {args.model.stat().st_size / 1e6:.1f}"
           f" MB)\nPublicTest, {meta['test_images']} images ({classes}):\n"
           f"  float {100 * f:.2f} %   int8 {100 * q:.2f} %   loss {100 * (f - q):+.2f} point\n"
-          f"  same class in {100 * float(meta['test_agreement']):.2f} % of images")
+          f"  same class in {100 * float(meta['test_agreement']):.2f} % of images\n"
+          f"camera-like faces, {meta['shift_images']}: same class in "
+          f"{100 * float(meta['shift_agreement']):.2f} %")
+    from app.core.analysis.classifier import int8_rejection
+
+    rejection = int8_rejection(meta, args.model)
+    print("the app will use it by default" if rejection is None
+          else f"the app will run the float model: {rejection}")
     return 0
 
 

@@ -45,6 +45,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--csv", type=Path, help="output CSV (a folder when INPUT is a folder)")
     p.add_argument("--model", type=Path, help="ONNX model (default: the shipped model)")
     p.add_argument("--device", choices=DEVICES, default="auto", help="inference device")
+    p.add_argument("--fast", action="store_true",
+                   help="archives: run the shipped int8 model even where it is not faithful "
+                        "enough to the float model for live use (faster on the CPU, less "
+                        "accurate on real faces; the summary says so)")
     add_detector_option(p)
     p.add_argument("--smooth", type=_seconds, default=0.0, metavar="S",
                    help="probability smoothing time constant in seconds (0 = off)")
@@ -114,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
             raise CoreError("--notes belongs to one recording, not to a folder")
         jobs = with_pdf(jobs, args.pdf, Path(args.input).is_dir())
         analyzer = Analyzer(args.model, device=args.device, smooth_s=args.smooth,
-                            detector=args.detector)
+                            detector=args.detector, fast=args.fast)
         # Read notes before analysing: a bad notes file fails in a second, not after an hour.
         notes = read_notes_csv(args.notes, analyzer.classes) if args.notes else []
         path = analyzer.classifier.path

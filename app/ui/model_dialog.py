@@ -44,6 +44,9 @@ def model_text(classifier, threshold: Threshold) -> tuple[str, str, object]:
     provider = getattr(classifier, "provider", None)
     if provider is not None:
         head += f"<br>Runs on {escape(str(provider))}."
+    choice = getattr(classifier, "choice", "")
+    if choice:  # int8 or float, and why (classifier.int8_rejection)
+        head += f"<br>Why this model: {escape(choice)}."
     f = model_figures(load_metrics(path) if path.name else None, classifier.classes)
     top = [head]
     parts = []

@@ -22,7 +22,9 @@ from tests.core.crash_writer import CLASSES, synthetic_frames
 
 META = SessionMeta("P-017", CLASSES, clinician="Dr A", started_at="2025-01-14T10:30:00+01:00",
                    source="interview.mp4", model_name="fer_cnn.onnx",
-                   model_version="fer_cnn-2025-01-10", provider="CPU (test)")
+                   model_version="fer_cnn-2025-01-10", provider="CPU (test)",
+                   model_choice="float model: int8 not used, it was not measured on camera-like "
+                                "faces (re-run the quantizer)")
 
 
 @pytest.fixture

@@ -24,11 +24,14 @@ def test_about_the_int8_model(tmp_path, qtbot, ui_model):
     (tmp_path / "metrics.json").write_text(json.dumps(METRICS))
     (tmp_path / "MODEL_CARD.md").write_text("card")
     classifier = SimpleNamespace(path=tmp_path / "m_int8.onnx", version="v1", precision="int8",
-                                 provider="CPU (no GPU)", classes=CLASSES)
+                                 provider="CPU (no GPU)", classes=CLASSES,
+                                 choice="int8 model: same answer as the float model on 99.6 % "
+                                        "of camera-like faces")
     dialog = ModelDialog(classifier, Threshold(0.67, "validation split"))
     qtbot.addWidget(dialog)
     text = dialog.text()
     for expected in ("m_int8.onnx</b>, version v1 (int8)", "Runs on CPU (no GPU)",
+                     "Why this model: int8 model: same answer as the float model on 99.6 %",
                      "<b>77.8%</b>", "int8 version", "29% of the faces the raters call neutral",
                      "calibration error 0.025", "below 67% are marked uncertain",
                      str(tmp_path / "MODEL_CARD.md")):

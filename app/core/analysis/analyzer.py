@@ -92,8 +92,10 @@ class Analyzer:
         classifier: EmotionClassifier | None = None,
         config: AnalyzerConfig | None = None,
         detector: str = DEFAULT_DETECTOR,
+        fast: bool = False,
     ):
-        self.classifier = classifier or EmotionClassifier(model, device=device, threads=threads)
+        self.classifier = classifier or EmotionClassifier(model, device=device, threads=threads,
+                                                          fast=fast)
         self.config = config or AnalyzerConfig()
         self.detector_name = detector
         self._detector = make_detector(detector, device)

@@ -119,7 +119,8 @@ def _story(data: ReportData, st: dict, width: float, snapshot: Snapshot | None,
              ("Duration", fmt_time(data.duration_s)),
              ("Frames", f"{len(data.frames):,}{faces}"),
              ("Inference", device_label(m.provider) or "not recorded"),
-             ("Model", m.model_description), ("Uncertain below", _threshold(data)),
+             ("Model", m.model_description + (f" ({m.model_choice})" if m.model_choice else "")),
+             ("Uncertain below", _threshold(data)),
              ("Baseline", _baseline(data)), ("Notes", str(len(data.notes)))]
     rows = [[p(f"<b>{a}</b>", st["small"]), p(escape(b), st["body"]),
              p(f"<b>{c}</b>", st["small"]), p(escape(d), st["body"])]

@@ -56,6 +56,7 @@ class SessionMeta:
     provider: str = ""  # e.g. "CPU (no GPU provider available)"
     title: str = ""  # optional, e.g. "intake interview"
     baseline: Baseline | None = None  # the patient's resting face, when one is used
+    model_choice: str = ""  # why this model ran, e.g. "float model: int8 not used, ..."
 
     @property
     def model_description(self) -> str:
@@ -71,7 +72,7 @@ class SessionMeta:
         return cls(patient_code=patient_code, classes=tuple(analyzer.classes),
                    clinician=clinician, source=source, model_name=Path(clf.path).name,
                    model_version=model_version(clf), provider=str(analyzer.provider),
-                   title=title)
+                   title=title, model_choice=getattr(clf, "choice", ""))
 
 
 def model_version(classifier) -> str:
