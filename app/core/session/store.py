@@ -76,7 +76,8 @@ CREATE TABLE IF NOT EXISTS sessions (
     n_frames INTEGER NOT NULL DEFAULT 0,   -- kept with each frame batch: listing stays cheap
     duration_s REAL NOT NULL DEFAULT 0,
     title TEXT NOT NULL DEFAULT '',        -- optional, e.g. "intake interview"
-    baseline TEXT                          -- JSON (analysis/baseline.py), NULL: none
+    baseline TEXT,                         -- JSON (analysis/baseline.py), NULL: none
+    detector TEXT NOT NULL DEFAULT ''      -- the face detector that ran ('' not recorded)
 );
 CREATE TABLE IF NOT EXISTS frames (
     session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
@@ -97,7 +98,8 @@ CREATE TABLE IF NOT EXISTS events (        -- e.g. the patient switched to anoth
 """
 # Columns added after schema 1: a schema-1 database gains them when opened (old ones stay
 # readable; the added columns take their defaults).
-_ADDED_COLUMNS = {"title": "TEXT NOT NULL DEFAULT ''", "baseline": "TEXT"}
+_ADDED_COLUMNS = {"title": "TEXT NOT NULL DEFAULT ''", "baseline": "TEXT",
+                  "detector": "TEXT NOT NULL DEFAULT ''"}
 
 
 def default_data_dir() -> Path:
@@ -194,11 +196,12 @@ class SessionStore:
         with self._tx("create a session") as db:
             cur = db.execute(
                 "INSERT INTO sessions (patient_code, clinician, started_at, source, model_name,"
-                " model_version, provider, classes, title, baseline)"
-                " VALUES (?,?,?,?,?,?,?,?,?,?)",
+                " model_version, provider, classes, title, baseline, detector)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                 (code, meta.clinician, meta.started_at, meta.source, meta.model_name,
                  meta.model_version, meta.provider, json.dumps(list(meta.classes)),
-                 meta.title, meta.baseline.to_json() if meta.baseline else None),
+                 meta.title, meta.baseline.to_json() if meta.baseline else None,
+                 meta.detector),
             )
             return int(cur.lastrowid)
 
@@ -264,7 +267,7 @@ class SessionStore:
     def _meta(self, db: sqlite3.Connection, session_id: int) -> SessionMeta:
         row = db.execute(
             "SELECT patient_code, classes, clinician, started_at, source, model_name,"
-            " model_version, provider, title, baseline FROM sessions WHERE id=?",
+            " model_version, provider, title, baseline, detector FROM sessions WHERE id=?",
             (session_id,)).fetchone()
         if row is None:
             raise SessionStoreError(f"session {session_id} does not exist (deleted?)")
@@ -272,7 +275,8 @@ class SessionStore:
             baseline = Baseline.from_json(row[9])
         except (ValueError, KeyError, TypeError):
             baseline = None  # an unreadable baseline is dropped, the session still opens
-        return SessionMeta(row[0], tuple(json.loads(row[1])), *row[2:9], baseline=baseline)
+        return SessionMeta(row[0], tuple(json.loads(row[1])), *row[2:9], baseline=baseline,
+                           detector=row[10])
 
     # -- frames and notes ------------------------------------------------------------------
     def add_frames(self, session_id: int, results: Sequence[FrameResult]) -> None:

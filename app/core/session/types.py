@@ -56,6 +56,7 @@ class SessionMeta:
     provider: str = ""  # e.g. "CPU (no GPU provider available)"
     title: str = ""  # optional, e.g. "intake interview"
     baseline: Baseline | None = None  # the patient's resting face, when one is used
+    detector: str = ""  # face detector that ran (e.g. "blazeface"); "" when not recorded
 
     @property
     def model_description(self) -> str:
@@ -71,7 +72,7 @@ class SessionMeta:
         return cls(patient_code=patient_code, classes=tuple(analyzer.classes),
                    clinician=clinician, source=source, model_name=Path(clf.path).name,
                    model_version=model_version(clf), provider=str(analyzer.provider),
-                   title=title)
+                   title=title, detector=str(getattr(analyzer, "detector_name", "") or ""))
 
 
 def model_version(classifier) -> str:
