@@ -35,6 +35,7 @@ from .layout import main_layout
 from .menus import build_menus
 from .model_dialog import ModelDialog
 from .notes_panel import NotesPanel
+from .patient_course_dialog import PatientCourseDialog
 from .patient_dialog import ask_patient_code
 from .readers import SourceInfo
 from .report_settings import model_threshold
@@ -188,7 +189,22 @@ class MainWindow(QMainWindow):
         # freshly listed, each time, and no hidden dialog left behind per use
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.sigReopen.connect(self.reopen_session)
+        dialog.sigPatientCourse.connect(self.open_patient_course)
         dialog.exec()
+
+    def open_patient_course(self, patient_code: str | None = None) -> PatientCourseDialog | None:
+        """File > Patient…: the course of one patient across sessions (current code first)."""
+        if self.sessions.store is None:
+            QMessageBox.information(self, "Patient", "Sessions are not saved in this run.")
+            return None
+        if self.sessions.recording is not None:
+            self.sessions.recording.flush()  # the session running now counts as stored
+        dialog = PatientCourseDialog(self.sessions.store, patient_code or
+                                     self.sessions.patient_code, self.model.threshold.value, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.sigReopen.connect(self.reopen_session)
+        dialog.show()
+        return dialog
 
     def reopen_session(self, session_id: int) -> None:
         if self.worker is not None:

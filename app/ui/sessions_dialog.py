@@ -1,4 +1,5 @@
-"""File > Sessions…: the recorded sessions, to reopen, rename (patient code) or delete; the
+"""File > Sessions…: the recorded sessions, to reopen, rename (patient code) or delete, or to
+see the selected patient's course across sessions (`sigPatientCourse`); the
 find box narrows the list to the sessions whose patient code, title, clinician or source holds
 what is typed (a clinician's year of sessions is hundreds of rows).
 
@@ -37,6 +38,7 @@ COLUMNS = ("Patient", "Started", "Source", "Duration", "Frames", "Notes")
 
 class SessionsDialog(QDialog):
     sigReopen = Signal(int)
+    sigPatientCourse = Signal(str)  # the selected session's patient code: show the course
 
     def __init__(self, store: SessionStore, current_id: int | None = None,
                  parent: QWidget | None = None):
@@ -64,7 +66,8 @@ class SessionsDialog(QDialog):
         self.message.setObjectName("muted")
         buttons = QHBoxLayout()
         for text, slot in (("Reopen", self.reopen_selected), ("Rename…", self.rename_selected),
-                           ("Delete…", self.delete_selected)):
+                           ("Delete…", self.delete_selected),
+                           ("Patient course…", self.course_of_selected)):
             button = QPushButton(text)
             button.clicked.connect(slot)
             buttons.addWidget(button)
@@ -128,6 +131,14 @@ class SessionsDialog(QDialog):
         if s is not None:
             self.sigReopen.emit(s.id)
             self.accept()
+
+    def course_of_selected(self) -> None:
+        s = self.selected()
+        if s is None or not s.patient_code:
+            self.message.setText("Select a session with a patient code to see the course.")
+            return
+        self.sigPatientCourse.emit(s.patient_code)
+        self.accept()
 
     def rename_selected(self) -> None:
         s = self.selected()

@@ -58,24 +58,29 @@ def add(store, started, model, detector, probs, notes=(), events=(), baseline=No
 @pytest.fixture
 def store(tmp_path):
     with SessionStore(tmp_path / "data") as s:
-        # A, 5 Jan: int8 model (the odd one out), 8 face frames: happy 4, uncertain 1, sad 2,
-        # neutral 1; 2 frames without a face (2 s); notes at 2 s (happy over 1-2 s) and 6 s
-        # (sad over 5-6 s) agree with the model: kappa 1.0 on 2 notes.
-        add(s, "2026-01-05T10:00:00+01:00", INT8, "blazeface",
-            [HAPPY] * 4 + [WAVERING] + [SAD] * 2 + [NEUTRAL] + [None] * 2,
-            notes=[Note(2.0, "smiles at the dog", "happy"), Note(6.0, "tearful", "sad"),
-                   Note(3.0, "talks about work")])
-        # C, 19 Jan (stored before B): surprise in all 4 face frames, 1 s without a face.
-        add(s, "2026-01-19T10:00:00+01:00", FLOAT, "blazeface", [SURPRISE] * 4 + [None])
-        # B, 12 Jan: Haar detector (marked); a baseline at rest turns the 4 resting frames
-        # from sad to neutral: neutral 4/6, happy 2/6; signal lost 2.5-4.0 s; one note.
-        base = Baseline(0.0, 3.0, RESTING_SAD, target_for(CLASSES), 4)
-        add(s, "2026-01-12T10:00:00+01:00", FLOAT, "haar", [RESTING_SAD] * 4 + [GLAD] * 2,
-            notes=[Note(5.0, "laughs", "happy")], baseline=base,
-            events=[Event(2.5, "signal_lost", ""), Event(3.0, "patient", "face 2"),
-                    Event(4.0, "signal_back", "")])
-        add(s, "2026-01-06T10:00:00+01:00", FLOAT, "blazeface", [SAD] * 3, code="P-099")
+        three_sessions(s)
         yield s
+
+
+def three_sessions(s: SessionStore) -> None:
+    """Patient P-017's three sessions (and one of P-099), figures worked out in the comments."""
+    # A, 5 Jan: int8 model (the odd one out), 8 face frames: happy 4, uncertain 1, sad 2,
+    # neutral 1; 2 frames without a face (2 s); notes at 2 s (happy over 1-2 s) and 6 s
+    # (sad over 5-6 s) agree with the model: kappa 1.0 on 2 notes.
+    add(s, "2026-01-05T10:00:00+01:00", INT8, "blazeface",
+        [HAPPY] * 4 + [WAVERING] + [SAD] * 2 + [NEUTRAL] + [None] * 2,
+        notes=[Note(2.0, "smiles at the dog", "happy"), Note(6.0, "tearful", "sad"),
+               Note(3.0, "talks about work")])
+    # C, 19 Jan (stored before B): surprise in all 4 face frames, 1 s without a face.
+    add(s, "2026-01-19T10:00:00+01:00", FLOAT, "blazeface", [SURPRISE] * 4 + [None])
+    # B, 12 Jan: Haar detector (marked); a baseline at rest turns the 4 resting frames
+    # from sad to neutral: neutral 4/6, happy 2/6; signal lost 2.5-4.0 s; one note.
+    base = Baseline(0.0, 3.0, RESTING_SAD, target_for(CLASSES), 4)
+    add(s, "2026-01-12T10:00:00+01:00", FLOAT, "haar", [RESTING_SAD] * 4 + [GLAD] * 2,
+        notes=[Note(5.0, "laughs", "happy")], baseline=base,
+        events=[Event(2.5, "signal_lost", ""), Event(3.0, "patient", "face 2"),
+                Event(4.0, "signal_back", "")])
+    add(s, "2026-01-06T10:00:00+01:00", FLOAT, "blazeface", [SAD] * 3, code="P-099")
 
 
 def test_figures_of_three_sessions(store):
