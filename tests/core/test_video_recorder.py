@@ -113,3 +113,52 @@ def test_killed_writer_leaves_a_video_playing_to_within_10_s(tmp_path):
         decoded = sum(1 for line in out.splitlines() if line and not line.startswith("#"))
         assert decoded >= playable - 1
     video.close()
+
+
+def _session_with_video(tmp_path):
+    from app.core.session.store import SessionMeta, SessionStore
+    from tests.core.crash_writer import CLASSES, synthetic_frames
+
+    (tmp_path / "data").mkdir()
+    store = SessionStore(tmp_path / "data")
+    sid = store.create_session(SessionMeta("P-1", CLASSES, source="camera 0"))
+    frames = synthetic_frames(30)
+    store.add_frames(sid, frames)
+    rec = VideoRecorder(store.video_dir(sid))
+    for r in frames:
+        rec.offer(picture(r.index), r.index, r.time_s)
+    rec.close()
+    return store, sid, frames
+
+
+def test_delete_video_keeps_the_analysis_and_notes(tmp_path):
+    from app.core.session.notes import Note
+
+    store, sid, frames = _session_with_video(tmp_path)
+    store.add_note(sid, Note(0.5, "smiles", "happy"))
+    folder = store.video_dir(sid)
+    assert folder.parent == tmp_path / "data" / "videos" and store.has_video(sid)
+    assert store.video_count() == 1
+    store.delete_video(sid)
+    assert not folder.exists() and not store.has_video(sid)
+    loaded = store.load_session(sid)
+    assert loaded.frames == frames and [n.text for n in loaded.notes] == ["smiles"]
+    store.delete_video(sid)  # nothing left: no error
+    store.close()
+
+
+def test_deleting_a_session_deletes_its_video_and_backups_can_hold_videos(tmp_path):
+    from app.core.session.store import video_backup_dir
+
+    store, sid, _ = _session_with_video(tmp_path)
+    folder = store.video_dir(sid)
+    dest = store.backup(tmp_path / "b.sqlite3", videos=True)
+    copied = video_backup_dir(dest) / folder.name
+    assert sorted(p.name for p in copied.iterdir()) == sorted(p.name for p in folder.iterdir())
+    assert stat.S_IMODE(video_backup_dir(dest).stat().st_mode) == 0o700
+    store.backup(tmp_path / "plain.sqlite3")
+    assert not video_backup_dir(tmp_path / "plain.sqlite3").exists()
+    store.delete_session(sid)
+    assert not folder.exists()
+    store.close()
+    assert has_video(copied)  # the copy plays on its own
