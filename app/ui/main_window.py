@@ -37,10 +37,15 @@ from .model_dialog import ModelDialog
 from .notes_panel import NotesPanel
 from .patient_course_dialog import PatientCourseDialog
 from .patient_dialog import ask_patient_code
-from .readers import SourceInfo
+from .readers import RecordedVideoSpec, SourceInfo
 from .report_settings import model_threshold
 from .session_controller import Reopened, SessionController
-from .session_details import SessionDetails, ask_session_details, reopenable
+from .session_details import (
+    SessionDetails,
+    ask_session_details,
+    remember_consent_choice,
+    reopenable,
+)
 from .session_model import SessionModel
 from .sessions_dialog import SessionsDialog
 from .source_dialog import SourceDialog
@@ -248,6 +253,11 @@ class MainWindow(QMainWindow):
         path = Path(loaded.meta.source)
         if tuple(loaded.meta.classes) != tuple(self.analyzer.classes):
             why = "it was analysed with a model of other classes"
+        elif reopened.video is not None:  # a live session's recorded video: replay it
+            spec = RecordedVideoSpec(reopened.video, frozenset(r.index for r in loaded.frames),
+                                     f"recorded video of {loaded.meta.source or 'the session'}")
+            self._start_worker(spec, autostart=False, reopened=reopened)
+            return
         elif not path.is_file():
             why = f"its recording is not at {path}" if path.is_absolute() \
                 else "it was a live session"
@@ -276,6 +286,8 @@ class MainWindow(QMainWindow):
             self.model.load_events(loaded.events)
         self.video.baseline = self.model.baseline
         self.sessions.begin(info, loaded, record=not self.demo or loaded is not None)
+        if self.worker is not None:  # the live video, when the patient consented (or None)
+            self.worker.video_sink = self.sessions.video_recorder
         if loaded is not None:
             self.demo = False
         self.transport.set_source(info)
@@ -316,6 +328,7 @@ class MainWindow(QMainWindow):
                 return
         if details.clinician:
             settings.put("clinician", details.clinician)
+        remember_consent_choice(details.clinician, details.record_video)
         self.statusBar().showMessage(f"Opening {spec}…")
         self._start_worker(spec, autostart=False)
         self._pending_details, self._pending_spec = details, reopenable(spec)
