@@ -21,7 +21,7 @@ from PySide6.QtWidgets import QMainWindow, QMessageBox
 
 from app.core.analysis.analyzer import Analyzer
 from app.core.analysis.uncertainty import Threshold
-from app.core.session.store import SessionMeta, SessionStore
+from app.core.session.store import SessionMeta, SessionStore, video_backup_dir
 
 from . import settings, window_state
 from .background import run_in_background
@@ -77,6 +77,7 @@ class MainWindow(QMainWindow):
         self.demo = demo  # no session is recorded while the demo clip plays
         self.ask_details = lambda previous, source: ask_session_details(self, previous, source)
         self.ask_baseline = ask_baseline  # tests replace the dialogs
+        self.ask_backup_videos = self._ask_backup_videos
         self._spec = reopenable(source)  # what the current worker opened ("New session")
         self._pending_details: SessionDetails | None = None
         self._pending_spec = None
@@ -113,8 +114,6 @@ class MainWindow(QMainWindow):
             lambda text: QMessageBox.warning(self, "fer-companion", text))
         self.sessions.sigLoaded.connect(self._reopen)
         self.sessions.sigRestarted.connect(self._update_title)
-        self.sessions.sigBackedUp.connect(
-            lambda path: self.statusBar().showMessage(f"All sessions backed up to {path}", 8000))
         self._status_timer = QTimer(self)
         self._status_timer.setInterval(1000)
         self._status_timer.timeout.connect(self.status.tick)
@@ -216,18 +215,47 @@ class MainWindow(QMainWindow):
             self.worker.pause()  # no new frames while the stored ones are read
         self.sessions.load(session_id)
 
-    def backup_sessions(self, path: Path | None = None) -> None:
-        """A consistent copy of every session (SQLite's backup API), made off the GUI thread."""
+    def backup_sessions(self, path: Path | None = None, videos: bool | None = None) -> None:
+        """A consistent copy of every session (SQLite's backup API), made off the GUI thread;
+        with the recorded videos (copied beside it) when asked and there are any."""
         store = self.sessions.store
         if store is None:
             QMessageBox.information(self, "Sessions", "Sessions are not saved in this run.")
             return
+        if videos is None:
+            videos = self.ask_backup_videos(store.video_count())
+            if videos is None:
+                return
         name = f"fer-companion-sessions-{time.strftime('%Y-%m-%d')}.sqlite3"
         if path := path or ask_path(self, "Back up all sessions", name,
                                     "SQLite databases (*.sqlite3)"):
             self.statusBar().showMessage(f"Backing up the sessions to {path}…")
-            run_in_background(lambda: store.backup(Path(path)), self.sessions.sigBackedUp.emit,
-                              self.sessions.sigFailed.emit, name="fer-backup")
+            run_in_background(lambda: (store.backup(Path(path), videos=videos), videos),
+                              self._backed_up, self.sessions.sigFailed.emit, name="fer-backup")
+
+    def _backed_up(self, result) -> None:
+        path, videos = result
+        where = f" and the videos to {video_backup_dir(path)}" if videos else \
+            " (videos not included)"
+        self.statusBar().showMessage(f"All sessions backed up to {path}{where}", 10000)
+        self.sessions.sigBackedUp.emit(path)
+
+    def _ask_backup_videos(self, count: int) -> bool | None:
+        """Include the recorded videos? True/False, None: cancelled. No videos: False."""
+        if count == 0:
+            return False
+        box = QMessageBox(QMessageBox.Icon.Question, "Back up sessions",
+                          f"{count} session{'s have' if count != 1 else ' has'} a recorded "
+                          "video. Include the videos in the backup? They are copied to a "
+                          "folder beside the backup file and can be large.", parent=self)
+        yes = box.addButton("Include videos", QMessageBox.ButtonRole.YesRole)
+        box.addButton("Sessions only", QMessageBox.ButtonRole.NoRole)
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        box.exec()
+        clicked = box.clickedButton()
+        if clicked is None or box.buttonRole(clicked) == QMessageBox.ButtonRole.RejectRole:
+            return None
+        return clicked is yes
 
     def ask_patient_code(self) -> None:
         code = ask_patient_code(self, self.sessions.patient_code)

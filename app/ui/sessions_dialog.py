@@ -4,7 +4,9 @@ find box narrows the list to the sessions whose patient code, title, clinician o
 what is typed (a clinician's year of sessions is hundreds of rows).
 
 Reopening is the window's business (`sigReopen(session_id)`); renaming and deleting go straight
-to the store. Deleting asks first and is refused for the session being recorded right now.
+to the store. Deleting asks first and is refused for the session being recorded right now;
+deleting a session deletes its recorded video, and *Delete video…* deletes only the video
+(analysis and notes stay).
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from app.core.session.store import SessionStore, SessionSummary
 from .patient_dialog import ask_patient_code
 from .timefmt import format_time
 
-COLUMNS = ("Patient", "Started", "Source", "Duration", "Frames", "Notes")
+COLUMNS = ("Patient", "Started", "Source", "Duration", "Frames", "Notes", "Video")
 
 
 class SessionsDialog(QDialog):
@@ -67,6 +69,7 @@ class SessionsDialog(QDialog):
         buttons = QHBoxLayout()
         for text, slot in (("Reopen", self.reopen_selected), ("Rename…", self.rename_selected),
                            ("Delete…", self.delete_selected),
+                           ("Delete video…", self.delete_video_selected),
                            ("Patient course…", self.course_of_selected)):
             button = QPushButton(text)
             button.clicked.connect(slot)
@@ -96,7 +99,8 @@ class SessionsDialog(QDialog):
         for row, s in enumerate(self.sessions):
             current = " (now)" if s.id == self.current_id else ""
             cells = (s.title + current, s.started_at.replace("T", " ")[:16], s.source,
-                     format_time(s.duration_s), f"{s.frames:,}", str(s.notes))
+                     format_time(s.duration_s), f"{s.frames:,}", str(s.notes),
+                     "recorded" if self._has_video(s.id) else "")
             for col, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 item.setData(Qt.ItemDataRole.UserRole, s.id)
@@ -158,6 +162,31 @@ class SessionsDialog(QDialog):
         if self.confirm(question):
             self._try(lambda: self.store.delete_session(s.id))
 
+    def delete_video_selected(self) -> None:
+        """Delete the recorded video of the selected session; its analysis and notes stay."""
+        s = self.selected()
+        if s is None:
+            return
+        if not self._has_video(s.id):
+            self.message.setText("This session has no recorded video (a recording's own file "
+                                 "is never deleted here).")
+            return
+        if s.id == self.current_id:
+            self.message.setText("This session's video is being recorded; open another source "
+                                 "first.")
+            return
+        question = (f"Delete the recorded video of '{s.title}' of "
+                    f"{s.started_at[:16].replace('T', ' ')}? Its timeline, analysis and "
+                    f"{s.notes} notes are kept. This cannot be undone.")
+        if self.confirm(question):
+            self._try(lambda: self.store.delete_video(s.id))
+
+    def _has_video(self, session_id: int) -> bool:
+        try:
+            return self.store.has_video(session_id)
+        except CoreError:
+            return False
+
     def _try(self, action) -> None:
         try:
             action()
@@ -166,6 +195,6 @@ class SessionsDialog(QDialog):
         self.refresh()
 
     def _ask(self, question: str) -> bool:
-        answer = QMessageBox.question(self, "Delete session", question,
+        answer = QMessageBox.question(self, "Delete", question,
                                       defaultButton=QMessageBox.StandardButton.No)
         return answer == QMessageBox.StandardButton.Yes
