@@ -31,6 +31,7 @@ from app.core.analysis.uncertainty import UNCERTAIN
 from app.core.errors import CoreError
 from app.core.report.patient_course import (
     PatientCourse,
+    differs_text,
     patient_codes,
     patient_course,
     write_course_csv,
@@ -143,7 +144,7 @@ class PatientCourseDialog(QDialog):
         self.table.setRowCount(len(course.rows))
         for row, r in enumerate(course.rows):
             marks = ([f"{BASELINE_MARK} baseline"] if r.baseline else []) + \
-                ([f"{DIFFERS_MARK} other {' and '.join(r.differs)}"] if r.differs else [])
+                ([f"{DIFFERS_MARK} {differs_text(r)}"] if r.differs else [])
             cells = [session_date(r.started_at), r.title, format_time(r.duration_s),
                      *(_pct(r.shares.get(c)) for c in course.classes),
                      *([_pct(r.uncertain)] if unsure else []), format_time(r.no_face_s),

@@ -136,7 +136,8 @@ def test_pdf_is_one_page_with_the_figures(store, tmp_path):
     text = pdftotext(pdf)
     for expected in ("Patient course", "P-017", "3 sessions", "2026-01-05 10:00",
                      "2026-01-12 10:00", "2026-01-19 10:00", "50 %", "67 %", "100 %",
-                     "1.00 (2)", "* baseline", "† other model", "† other detector",
+                     "1.00 (2)", "* baseline", "† other model: fer_cnn_int8.onnx",
+                     "† other detector: haar",
                      "00:01", "decision support, not a diagnosis"):
         assert expected in text, expected
     assert "P-099" not in text

@@ -147,6 +147,12 @@ def build_course(patient_code: str, sessions: Sequence[LoadedSession],
     return PatientCourse(patient_code, tuple(classes), tuple(rows), below)
 
 
+def differs_text(row: CourseRow) -> str:
+    """`other detector: haar` / `other model: fer_cnn_int8.onnx`: what this session ran."""
+    what = {"model": row.model.split(",")[0], "detector": row.detector or "not recorded"}
+    return "; ".join(f"other {d}: {what[d]}" for d in row.differs)
+
+
 def _usual(values: list[str]) -> str:
     """The most common value; a tie goes to the newest session's."""
     counts = Counter(values)

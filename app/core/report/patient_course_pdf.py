@@ -23,7 +23,7 @@ from reportlab.platypus import Image, Paragraph, SimpleDocTemplate, Spacer
 from app.core.analysis.uncertainty import UNCERTAIN
 from app.core.report.data import ExportError, fmt_time
 from app.core.report.palette import UNCERTAIN_COLOUR, class_colour
-from app.core.report.patient_course import PatientCourse
+from app.core.report.patient_course import PatientCourse, differs_text
 from app.core.report.pdf import DISCLAIMER
 from app.core.report.style import make_table, styles
 
@@ -99,7 +99,7 @@ def _story(course: PatientCourse, st: dict, width: float) -> list:
         if r.baseline:
             marks.append(f"{BASELINE_MARK} baseline")
         if r.differs:
-            marks.append(f"{DIFFERS_MARK} other {' and '.join(r.differs)}")
+            marks.append(f"{DIFFERS_MARK} {differs_text(r)}")
         kappa = "–" if r.kappa is None else f"{r.kappa:.2f} ({r.kappa_notes})"
         rows.append([session_date(r.started_at), fmt_time(r.duration_s),
                      *(_pct(r.shares.get(c)) for c in course.classes),
