@@ -151,3 +151,12 @@ def test_unwritable_paths_are_one_line(store, tmp_path):
         write_course_pdf(course, tmp_path / "missing" / "c.pdf")
     with pytest.raises(ExportError, match="cannot write the patient course CSV"):
         write_course_csv(course, tmp_path / "missing" / "c.csv")
+
+
+def test_two_dozen_sessions_still_fit_one_page(tmp_path):
+    with SessionStore(tmp_path / "many.sqlite3") as s:
+        for week in range(24):
+            add(s, f"2026-{1 + week // 4:02d}-{1 + 7 * (week % 4):02d}T10:00:00+01:00", FLOAT,
+                "blazeface", [HAPPY, SAD, NEUTRAL], notes=[Note(1.0, "note", "sad")])
+        pdf = write_course_pdf(patient_course(s, "P-017"), tmp_path / "many.pdf")
+    assert len(re.findall(rb"/Type /Page[^s]", pdf.read_bytes())) == 1

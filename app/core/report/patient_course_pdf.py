@@ -4,7 +4,8 @@
 line per emotion, sessions in date order on the x axis; the app's Patient dialog shows the same
 PNG. `write_course_pdf(course, path)`: the patient code, the figure, one table row per session
 (date, duration, shares, uncertain, no face, no signal, notes, kappa, marks) and what the marks
-mean. Written through a temporary file (a one-line ExportError, never a half-written file).
+mean; past 10 sessions the figure gets lower and the table denser (one page up to about 24).
+Written through a temporary file (a one-line ExportError, never a half-written file).
 """
 
 from __future__ import annotations
@@ -58,7 +59,9 @@ def course_png(course: PatientCourse, *, width_in: float = 9.5, height_in: float
     for r in course.rows:
         mark = (BASELINE_MARK if r.baseline else "") + (DIFFERS_MARK if r.differs else "")
         labels.append(f"{session_date(r.started_at)[:10]}{mark}")
-    ax.set_xticks(x, labels, fontsize=7)
+    crowded = len(labels) > 8
+    ax.set_xticks(x, labels, fontsize=7, rotation=40 if crowded else 0,
+                  ha="right" if crowded else "center")
     ax.set_xlim(0.7, max(len(x), 1) + 0.3)
     ax.set_ylim(0, 100)
     ax.set_ylabel("% of face frames", fontsize=8)
@@ -85,7 +88,9 @@ def _story(course: PatientCourse, st: dict, width: float) -> list:
              p(f"{n} session{'s' if n != 1 else ''} · share of each emotion over the frames "
                "showing the patient's face &middot; <b>decision support, not a diagnosis</b>",
                st["sub"]), Spacer(1, 2 * mm)]
-    png = course_png(course, width_in=width / 72, height_in=2.6)
+    compact = n > 10  # many sessions: a lower figure and a denser table keep it on one page
+    png = course_png(course, width_in=width / 72,
+                     height_in=max(1.3, 2.6 - 0.1 * (n - 10)) if compact else 2.6)
     img = Image(io.BytesIO(png))
     img.drawHeight *= width / img.drawWidth
     img.drawWidth = width
@@ -107,9 +112,13 @@ def _story(course: PatientCourse, st: dict, width: float) -> list:
                      fmt_time(r.no_signal_s), str(r.notes), kappa,
                      p(", ".join(marks), st["small"])])
     fixed = [30 * mm, 17 * mm]
-    tail = [16 * mm, 17 * mm, 12 * mm, 19 * mm, 46 * mm]
+    tail = [16 * mm, 19 * mm, 12 * mm, 19 * mm, 46 * mm]
     share_w = (width - sum(fixed) - sum(tail)) / max(1, len(course.classes) + len(unsure))
-    story.append(make_table(rows, fixed + [share_w] * (len(course.classes) + len(unsure)) + tail))
+    table = make_table(rows, fixed + [share_w] * (len(course.classes) + len(unsure)) + tail)
+    if compact:
+        table.setStyle([("FONTSIZE", (0, 0), (-1, -1), 7), ("TOPPADDING", (0, 0), (-1, -1), 1),
+                        ("BOTTOMPADDING", (0, 0), (-1, -1), 1)])
+    story.append(table)
     notes = ["Shares: of the frames where the patient's face was detected"
              + (f"; uncertain: the model's top probability below {course.threshold:.0%}, "
                 "not counted in an emotion" if course.threshold > 0 else "") + ".",
