@@ -61,10 +61,11 @@ class MainWindow(QMainWindow):
     def __init__(self, analyzer: Analyzer, source, *, store: SessionStore | None = None,
                  patient_code: str = "", speed: float = 1.0, parent: QObject | None = None,
                  threshold: Threshold | None = None, clinician: str | None = None,
-                 title: str = "", demo: bool = False):
+                 title: str = "", demo: bool = False, record_video: bool = False):
         """`source`: a core Source or a spec; `store`: where sessions are saved (None: not);
         `threshold`: below it a frame is uncertain (default: from the model's calibration);
-        `demo`: the bundled clip plays as a demo, recorded only once a session is started."""
+        `demo`: the bundled clip plays as a demo, recorded only once a session is started;
+        `record_video`: keep a live source's video with the first session (consent given)."""
         guard_singleton_refcounts()  # before the first signal of the session (see compat.py)
         super().__init__(parent)
         self.analyzer, self.speed = analyzer, speed
@@ -73,7 +74,8 @@ class MainWindow(QMainWindow):
         if clinician is None:
             clinician = settings.get("clinician", "", str)
         self.sessions = SessionController(
-            store, self.model, analyzer, SessionDetails(patient_code, clinician, title), self)
+            store, self.model, analyzer,
+            SessionDetails(patient_code, clinician, title, record_video), self)
         self.demo = demo  # no session is recorded while the demo clip plays
         self.ask_details = lambda previous, source: ask_session_details(self, previous, source)
         self.ask_baseline = ask_baseline  # tests replace the dialogs
