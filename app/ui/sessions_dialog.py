@@ -157,8 +157,10 @@ class SessionsDialog(QDialog):
         if s.id == self.current_id:
             self.message.setText("This session is being recorded; open another source first.")
             return
+        video = " and its recorded video" if self._has_video(s.id) else ""
         question = (f"Delete session '{s.title}' of {s.started_at[:16].replace('T', ' ')} "
-                    f"with {s.frames:,} frames and {s.notes} notes? This cannot be undone.")
+                    f"with {s.frames:,} frames and {s.notes} notes{video}? This cannot be "
+                    "undone.")
         if self.confirm(question):
             self._try(lambda: self.store.delete_session(s.id))
 

@@ -42,8 +42,8 @@ from app.core.session.store import LoadedSession, SessionStore
 from app.core.session.types import Event
 
 MAX_FRAME_S = 1.0  # a longer gap between two frames is a pause, not face time
-LOST_KINDS = frozenset({"signal_lost", "no_signal"})  # live-source outage events (issue 26)
-BACK_KINDS = frozenset({"signal_back", "signal_restored"})
+LOST_KINDS = frozenset({"signal_lost"})  # a live source's outage events, as stored
+BACK_KINDS = frozenset({"signal_back"})
 
 
 @dataclass(frozen=True)
