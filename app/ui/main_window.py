@@ -250,14 +250,16 @@ class MainWindow(QMainWindow):
                           f"{count} session{'s have' if count != 1 else ' has'} a recorded "
                           "video. Include the videos in the backup? They are copied to a "
                           "folder beside the backup file and can be large.", parent=self)
-        yes = box.addButton("Include videos", QMessageBox.ButtonRole.YesRole)
+        box.addButton("Include videos", QMessageBox.ButtonRole.YesRole)
         box.addButton("Sessions only", QMessageBox.ButtonRole.NoRole)
         box.addButton(QMessageBox.StandardButton.Cancel)
         box.exec()
         clicked = box.clickedButton()
-        if clicked is None or box.buttonRole(clicked) == QMessageBox.ButtonRole.RejectRole:
+        role = box.buttonRole(clicked) if clicked is not None else None
+        box.deleteLater()
+        if role not in (QMessageBox.ButtonRole.YesRole, QMessageBox.ButtonRole.NoRole):
             return None
-        return clicked is yes
+        return role == QMessageBox.ButtonRole.YesRole
 
     def ask_patient_code(self) -> None:
         code = ask_patient_code(self, self.sessions.patient_code)

@@ -130,3 +130,20 @@ def test_backup_says_whether_videos_are_included(window, store, qtbot, tmp_path)
         window.backup_sessions(tmp_path / "c.sqlite3")
     assert "videos not included" in window.statusBar().currentMessage()
     assert not video_backup_dir(tmp_path / "c.sqlite3").exists()
+
+
+def test_backup_question_offers_videos_sessions_only_or_cancel(window, qtbot):
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    assert window._ask_backup_videos(0) is False  # no video: nothing to ask
+
+    def answer(text: str) -> None:
+        box = next(w for w in QApplication.topLevelWidgets()
+                   if isinstance(w, QMessageBox) and w.isVisible())
+        next(b for b in box.buttons() if b.text().replace("&", "") == text).click()
+
+    for text, expected in (("Include videos", True), ("Sessions only", False),
+                           ("Cancel", None)):
+        QTimer.singleShot(200, lambda t=text: answer(t))
+        assert window._ask_backup_videos(2) is expected
