@@ -109,6 +109,7 @@ class SessionController(QObject):
             folder = self.store.video_dir(self.recording.session_id)
             fps = info.fps if info.fps and 1 <= info.fps <= 60 else 30.0  # nominal: times
             self.video_recorder = VideoRecorder(folder, fps=fps)  # are kept in its index
+            self.sigMessage.emit("Recording this session's video (the patient consented)")
         except (CoreError, OSError) as exc:
             self.sigError.emit(f"The video is not recorded: {exc}")
 
