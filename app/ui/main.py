@@ -33,6 +33,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--patient", metavar="CODE",
                    help="patient code of this session, e.g. P-017 (never a name); "
                         "asked at start when omitted")
+    p.add_argument("--record-video", action="store_true",
+                   help="keep the live video with the session (only with the patient's "
+                        "consent; the New-session dialog asks otherwise)")
     p.add_argument("--speed", type=float, default=1.0,
                    help="playback speed of recordings (default: 1 = real time)")
     p.add_argument("--screenshot", metavar="PNG", type=Path,
@@ -127,7 +130,11 @@ def _run_gui(analyzer, source, store, patient: str | None, args, problem: str | 
     from . import settings
     from .compat import guard_singleton_refcounts
     from .main_window import MainWindow
-    from .session_details import SessionDetails, ask_session_details
+    from .session_details import (
+        SessionDetails,
+        ask_session_details,
+        remember_consent_choice,
+    )
     from .startup import DEMO_CLIP
     from .theme import apply_theme
 
@@ -138,14 +145,17 @@ def _run_gui(analyzer, source, store, patient: str | None, args, problem: str | 
     # The bundled clip plays as a demo: no session until the user starts one.
     demo = args.source is None and getattr(source, "path", None) == DEMO_CLIP
     clinician = settings.get("clinician", "", str)
-    title = ""
+    title, record = "", args.record_video
     if patient is None and store is not None and args.quit_after is None and not demo:
         details = ask_session_details(None, SessionDetails("", clinician), source.name)
         if details is not None:  # cancelled: no code, can be set later
             patient, clinician, title = details.patient_code, details.clinician, details.title
+            record = details.record_video
             settings.put("clinician", clinician)
+            remember_consent_choice(clinician, record)
     window = MainWindow(analyzer, source, store=store, patient_code=patient or "",
-                        speed=args.speed, clinician=clinician, title=title, demo=demo)
+                        speed=args.speed, clinician=clinician, title=title, demo=demo,
+                        record_video=record)
     window.show()
     if problem is not None and args.quit_after is None:  # said in a dialog, not only stderr
         QTimer.singleShot(0, lambda: QMessageBox.warning(window, "Session database", problem))

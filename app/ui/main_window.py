@@ -21,7 +21,7 @@ from PySide6.QtWidgets import QMainWindow, QMessageBox
 
 from app.core.analysis.analyzer import Analyzer
 from app.core.analysis.uncertainty import Threshold
-from app.core.session.store import SessionMeta, SessionStore
+from app.core.session.store import SessionMeta, SessionStore, video_backup_dir
 
 from . import settings, window_state
 from .background import run_in_background
@@ -35,11 +35,17 @@ from .layout import main_layout
 from .menus import build_menus
 from .model_dialog import ModelDialog
 from .notes_panel import NotesPanel
+from .patient_course_dialog import PatientCourseDialog
 from .patient_dialog import ask_patient_code
-from .readers import SourceInfo
+from .readers import RecordedVideoSpec, SourceInfo
 from .report_settings import model_threshold
 from .session_controller import Reopened, SessionController
-from .session_details import SessionDetails, ask_session_details, reopenable
+from .session_details import (
+    SessionDetails,
+    ask_session_details,
+    remember_consent_choice,
+    reopenable,
+)
 from .session_model import SessionModel
 from .sessions_dialog import SessionsDialog
 from .source_dialog import SourceDialog
@@ -55,10 +61,11 @@ class MainWindow(QMainWindow):
     def __init__(self, analyzer: Analyzer, source, *, store: SessionStore | None = None,
                  patient_code: str = "", speed: float = 1.0, parent: QObject | None = None,
                  threshold: Threshold | None = None, clinician: str | None = None,
-                 title: str = "", demo: bool = False):
+                 title: str = "", demo: bool = False, record_video: bool = False):
         """`source`: a core Source or a spec; `store`: where sessions are saved (None: not);
         `threshold`: below it a frame is uncertain (default: from the model's calibration);
-        `demo`: the bundled clip plays as a demo, recorded only once a session is started."""
+        `demo`: the bundled clip plays as a demo, recorded only once a session is started;
+        `record_video`: keep a live source's video with the first session (consent given)."""
         guard_singleton_refcounts()  # before the first signal of the session (see compat.py)
         super().__init__(parent)
         self.analyzer, self.speed = analyzer, speed
@@ -67,10 +74,12 @@ class MainWindow(QMainWindow):
         if clinician is None:
             clinician = settings.get("clinician", "", str)
         self.sessions = SessionController(
-            store, self.model, analyzer, SessionDetails(patient_code, clinician, title), self)
+            store, self.model, analyzer,
+            SessionDetails(patient_code, clinician, title, record_video), self)
         self.demo = demo  # no session is recorded while the demo clip plays
         self.ask_details = lambda previous, source: ask_session_details(self, previous, source)
         self.ask_baseline = ask_baseline  # tests replace the dialogs
+        self.ask_backup_videos = self._ask_backup_videos
         self._spec = reopenable(source)  # what the current worker opened ("New session")
         self._pending_details: SessionDetails | None = None
         self._pending_spec = None
@@ -107,8 +116,6 @@ class MainWindow(QMainWindow):
             lambda text: QMessageBox.warning(self, "fer-companion", text))
         self.sessions.sigLoaded.connect(self._reopen)
         self.sessions.sigRestarted.connect(self._update_title)
-        self.sessions.sigBackedUp.connect(
-            lambda path: self.statusBar().showMessage(f"All sessions backed up to {path}", 8000))
         self._status_timer = QTimer(self)
         self._status_timer.setInterval(1000)
         self._status_timer.timeout.connect(self.status.tick)
@@ -188,25 +195,71 @@ class MainWindow(QMainWindow):
         # freshly listed, each time, and no hidden dialog left behind per use
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.sigReopen.connect(self.reopen_session)
+        dialog.sigPatientCourse.connect(self.open_patient_course)
         dialog.exec()
+
+    def open_patient_course(self, patient_code: str | None = None) -> PatientCourseDialog | None:
+        """File > Patient…: the course of one patient across sessions (current code first)."""
+        if self.sessions.store is None:
+            QMessageBox.information(self, "Patient", "Sessions are not saved in this run.")
+            return None
+        if self.sessions.recording is not None:
+            self.sessions.recording.flush()  # the session running now counts as stored
+        dialog = PatientCourseDialog(self.sessions.store, patient_code or
+                                     self.sessions.patient_code, self.model.threshold.value, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.sigReopen.connect(self.reopen_session)
+        dialog.show()
+        return dialog
 
     def reopen_session(self, session_id: int) -> None:
         if self.worker is not None:
             self.worker.pause()  # no new frames while the stored ones are read
         self.sessions.load(session_id)
 
-    def backup_sessions(self, path: Path | None = None) -> None:
-        """A consistent copy of every session (SQLite's backup API), made off the GUI thread."""
+    def backup_sessions(self, path: Path | None = None, videos: bool | None = None) -> None:
+        """A consistent copy of every session (SQLite's backup API), made off the GUI thread;
+        with the recorded videos (copied beside it) when asked and there are any."""
         store = self.sessions.store
         if store is None:
             QMessageBox.information(self, "Sessions", "Sessions are not saved in this run.")
             return
+        if videos is None:
+            videos = self.ask_backup_videos(store.video_count())
+            if videos is None:
+                return
         name = f"fer-companion-sessions-{time.strftime('%Y-%m-%d')}.sqlite3"
         if path := path or ask_path(self, "Back up all sessions", name,
                                     "SQLite databases (*.sqlite3)"):
             self.statusBar().showMessage(f"Backing up the sessions to {path}…")
-            run_in_background(lambda: store.backup(Path(path)), self.sessions.sigBackedUp.emit,
-                              self.sessions.sigFailed.emit, name="fer-backup")
+            run_in_background(lambda: (store.backup(Path(path), videos=videos), videos),
+                              self._backed_up, self.sessions.sigFailed.emit, name="fer-backup")
+
+    def _backed_up(self, result) -> None:
+        path, videos = result
+        where = f" and the videos to {video_backup_dir(path)}" if videos else \
+            " (videos not included)"
+        self.statusBar().showMessage(f"All sessions backed up to {path}{where}", 10000)
+        self.sessions.sigBackedUp.emit(path)
+
+    def _ask_backup_videos(self, count: int) -> bool | None:
+        """Include the recorded videos? True/False, None: cancelled. No videos: False."""
+        if count == 0:
+            return False
+        box = QMessageBox(QMessageBox.Icon.Question, "Back up sessions",
+                          f"{count} session{'s have' if count != 1 else ' has'} a recorded "
+                          "video. Include the videos in the backup? They are copied to a "
+                          "folder beside the backup file and can be large.", parent=self)
+        box.addButton("Include videos", QMessageBox.ButtonRole.YesRole)
+        box.addButton("Sessions only", QMessageBox.ButtonRole.NoRole)
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        box.exec()
+        clicked = box.clickedButton()
+        role = box.buttonRole(clicked) if clicked is not None else None
+        box.deleteLater()
+        if role not in (QMessageBox.ButtonRole.YesRole, QMessageBox.ButtonRole.NoRole):
+            return None
+        return role == QMessageBox.ButtonRole.YesRole
 
     def ask_patient_code(self) -> None:
         code = ask_patient_code(self, self.sessions.patient_code)
@@ -232,6 +285,11 @@ class MainWindow(QMainWindow):
         path = Path(loaded.meta.source)
         if tuple(loaded.meta.classes) != tuple(self.analyzer.classes):
             why = "it was analysed with a model of other classes"
+        elif reopened.video is not None:  # a live session's recorded video: replay it
+            spec = RecordedVideoSpec(reopened.video, frozenset(r.index for r in loaded.frames),
+                                     f"recorded video of {loaded.meta.source or 'the session'}")
+            self._start_worker(spec, autostart=False, reopened=reopened)
+            return
         elif not path.is_file():
             why = f"its recording is not at {path}" if path.is_absolute() \
                 else "it was a live session"
@@ -260,6 +318,8 @@ class MainWindow(QMainWindow):
             self.model.load_events(loaded.events)
         self.video.baseline = self.model.baseline
         self.sessions.begin(info, loaded, record=not self.demo or loaded is not None)
+        if self.worker is not None:  # the live video, when the patient consented (or None)
+            self.worker.video_sink = self.sessions.video_recorder
         if loaded is not None:
             self.demo = False
         self.transport.set_source(info)
@@ -300,6 +360,7 @@ class MainWindow(QMainWindow):
                 return
         if details.clinician:
             settings.put("clinician", details.clinician)
+        remember_consent_choice(details.clinician, details.record_video)
         self.statusBar().showMessage(f"Opening {spec}…")
         self._start_worker(spec, autostart=False)
         self._pending_details, self._pending_spec = details, reopenable(spec)

@@ -19,6 +19,7 @@ MENUS: dict[str, list] = {
         ("&Open source…", ["Ctrl+O"], "open_source_dialog"),
         ("&Sessions…", ["Ctrl+Shift+O"], "open_sessions_dialog"),
         ("&Patient code…", ["Ctrl+Shift+P"], "ask_patient_code"),
+        ("Pa&tient…", ["Ctrl+Shift+T"], "open_patient_course"),
         ("&Back up sessions…", [], "backup_sessions"),
         SEP,
         ("Export &CSV…", ["Ctrl+E"], "export_csv"),

@@ -20,6 +20,7 @@ import cv2
 
 from app.core.analysis.sources import Frame, Source, open_source
 from app.core.errors import DecodeError, SourceError
+from app.core.session.video import RecordedVideo, VideoError
 
 _FALLBACK_FPS = 30.0  # the core's step for files without a frame rate
 
@@ -109,8 +110,60 @@ class LiveReader:
         self._source.close()
 
 
-def make_reader(spec_or_source: Source | str | int | Path) -> RecordingReader | LiveReader:
+@dataclass(frozen=True)
+class RecordedVideoSpec:
+    """A stored live session's recorded video, to replay with its stored analysis: only the
+    frames with a stored result (`keep`) are shown, so nothing is ever analysed again."""
+
+    folder: Path
+    keep: frozenset[int]
+    name: str = "recorded video"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class RecordedVideoReader:
+    """A recorded live video (session/video.py) as a seekable recording whose frames carry the
+    session's own frame indices and times; `index_at(time_s)` serves seeking by time."""
+
+    seekable = True
+
+    def __init__(self, spec: RecordedVideoSpec):
+        try:
+            self._video = RecordedVideo(spec.folder, set(spec.keep))
+        except VideoError as exc:
+            raise SourceError(str(exc)) from None
+        if not self._video.frames:
+            self._video.close()
+            raise SourceError(f"{spec.name}: no frame of the video has a stored analysis")
+        self.info = SourceInfo(spec.name, "file", False, True, self._video.fps,
+                               len(self._video.frames), None)
+        self._next = 0  # position in the video's frames that read() returns
+
+    def index_at(self, time_s: float) -> int:
+        return self._video.frames[self._video.position_at(time_s)].index
+
+    def seek(self, index: int) -> None:
+        self._next = self._video.position_of(index)
+
+    def read(self) -> Frame | None:
+        image = self._video.image(self._next)
+        if image is None:  # the end, or frames a crash cut short
+            return None
+        vf = self._video.frames[self._next]
+        self._next += 1
+        return Frame(vf.index, vf.time_s, image)
+
+    def close(self) -> None:
+        self._video.close()
+
+
+def make_reader(spec_or_source: Source | str | int | Path | RecordedVideoSpec
+                ) -> RecordingReader | LiveReader | RecordedVideoReader:
     """Open (if needed) and wrap a source. Raises the core's SourceError."""
+    if isinstance(spec_or_source, RecordedVideoSpec):
+        return RecordedVideoReader(spec_or_source)
     source = spec_or_source
     if not isinstance(source, Source):
         source = open_source(source)

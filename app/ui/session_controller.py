@@ -3,7 +3,9 @@
 The window decides *when* a session starts (a source opened) and *what* to show; this object
 owns the store side: the live `SessionRecording`, the patient code, exports and loading stored
 sessions, all store reads and file writes off the GUI thread. Without a store (it could not be
-opened) the app still runs and says, once, that nothing is saved.
+opened) the app still runs and says, once, that nothing is saved. A new live session whose
+details say the patient consented also records its video (`video_recorder`, session/video.py;
+the window hands it to the worker, which offers it every analysed live frame).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from PySide6.QtCore import QObject, Signal
 from app.core.errors import CoreError
 from app.core.session.store import LoadedSession, SessionStore
 from app.core.session.types import Event
+from app.core.session.video import VideoRecorder
 
 from .background import run_in_background
 from .exporting import default_name, export_csv, export_pdf
@@ -32,11 +35,14 @@ class Reopened:
 
     loaded: LoadedSession
     buffer: TimelineBuffer
+    video: Path | None = None  # the folder of its recorded live video, if one is kept
 
     @classmethod
     def read(cls, store: SessionStore, session_id: int) -> Reopened:
         loaded = store.load_session(session_id)
-        return cls(loaded, TimelineBuffer.from_results(loaded.frames, len(loaded.meta.classes)))
+        video = store.video_dir(session_id) if store.has_video(session_id) else None
+        return cls(loaded, TimelineBuffer.from_results(loaded.frames, len(loaded.meta.classes)),
+                   video)
 
 
 def describe_source(info: SourceInfo) -> str:
@@ -60,6 +66,7 @@ class SessionController(QObject):
         self.store, self.model, self.analyzer = store, model, analyzer
         self.details = details or SessionDetails()
         self.recording: SessionRecording | None = None
+        self.video_recorder: VideoRecorder | None = None  # the live video, by consent
         self._source = ""  # what the store calls the source of the session shown
 
     @property
@@ -94,6 +101,17 @@ class SessionController(QObject):
             self.sigError.emit(f"This session is not saved: {exc}")
             return
         self._connect(self.recording)
+        if loaded is None and info.live and self.details.record_video:
+            self._record_video(info)
+
+    def _record_video(self, info: SourceInfo) -> None:
+        try:
+            folder = self.store.video_dir(self.recording.session_id)
+            fps = info.fps if info.fps and 1 <= info.fps <= 60 else 30.0  # nominal: times
+            self.video_recorder = VideoRecorder(folder, fps=fps)  # are kept in its index
+            self.sigMessage.emit("Recording this session's video (the patient consented)")
+        except (CoreError, OSError) as exc:
+            self.sigError.emit(f"The video is not recorded: {exc}")
 
     def _connect(self, recording: SessionRecording) -> None:
         recording.sigError.connect(self.sigError)
@@ -132,6 +150,12 @@ class SessionController(QObject):
             "frames from now on.")
 
     def end(self) -> None:
+        if self.video_recorder is not None:
+            rec, self.video_recorder = self.video_recorder, None
+            rec.close()
+            if rec.error or rec.dropped:
+                self.sigMessage.emit(f"Video: {rec.written} frames kept, {rec.dropped} dropped"
+                                     + (f"; {rec.error}" if rec.error else ""))
         if self.recording is not None:
             self.recording.close()
             self.recording.deleteLater()

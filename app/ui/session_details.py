@@ -3,6 +3,9 @@
 Every new session asks (opening another source never silently reuses the previous patient's
 code): the patient code is pre-filled with the last one and editable, the clinician's name is
 remembered between sessions (settings.py), the title is optional. The PDF report shows them.
+Recording the video of a live session is the patient's consent to give: the box is off by
+default and remembered per clinician (`remembered_consent_choice`); a recording's own file is
+its video already, so the box only matters for a camera or a stream.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtWidgets import (
+    QCheckBox,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
@@ -28,6 +32,22 @@ class SessionDetails:
     patient_code: str = ""
     clinician: str = ""
     title: str = ""
+    record_video: bool = False  # keep the live video with the session (the patient consented)
+
+
+RECORD_TEXT = "Record the video with this session (the patient has consented)"
+
+
+def remembered_consent_choice(clinician: str) -> bool:
+    from . import settings
+
+    return bool(settings.get(f"record_video/{clinician.strip() or '-'}", False, bool))
+
+
+def remember_consent_choice(clinician: str, on: bool) -> None:
+    from . import settings
+
+    settings.put(f"record_video/{clinician.strip() or '-'}", bool(on))
 
 
 class SessionDetailsDialog(QDialog):
@@ -42,6 +62,12 @@ class SessionDetailsDialog(QDialog):
         self.clinician.setPlaceholderText("your name, shown on the report")
         self.title = QLineEdit()
         self.title.setPlaceholderText("optional, e.g. intake interview")
+        self.record = QCheckBox(RECORD_TEXT)
+        self.record.setToolTip("Live sources (camera, stream) only: the video is kept beside "
+                               "the session database, private to you. Off by default.")
+        self.record.setChecked(remembered_consent_choice(previous.clinician))
+        self.clinician.editingFinished.connect(
+            lambda: self.record.setChecked(remembered_consent_choice(self.clinician.text())))
         self.error = QLabel()
         self.error.setStyleSheet("color: #C0392B;")
         self.error.setWordWrap(True)
@@ -49,6 +75,7 @@ class SessionDetailsDialog(QDialog):
         form.addRow("Patient code", self.code)
         form.addRow("Clinician", self.clinician)
         form.addRow("Title", self.title)
+        form.addRow("", self.record)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
                                    | QDialogButtonBox.StandardButton.Cancel)
         buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Start session")
@@ -64,7 +91,8 @@ class SessionDetailsDialog(QDialog):
 
     def details(self) -> SessionDetails:
         return SessionDetails(check_patient_code(self.code.text()),
-                              self.clinician.text().strip(), self.title.text().strip())
+                              self.clinician.text().strip(), self.title.text().strip(),
+                              self.record.isChecked())
 
     def accept(self) -> None:
         try:

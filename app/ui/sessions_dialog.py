@@ -1,9 +1,12 @@
-"""File > Sessions…: the recorded sessions, to reopen, rename (patient code) or delete; the
+"""File > Sessions…: the recorded sessions, to reopen, rename (patient code) or delete, or to
+see the selected patient's course across sessions (`sigPatientCourse`); the
 find box narrows the list to the sessions whose patient code, title, clinician or source holds
 what is typed (a clinician's year of sessions is hundreds of rows).
 
 Reopening is the window's business (`sigReopen(session_id)`); renaming and deleting go straight
-to the store. Deleting asks first and is refused for the session being recorded right now.
+to the store. Deleting asks first and is refused for the session being recorded right now;
+deleting a session deletes its recorded video, and *Delete video…* deletes only the video
+(analysis and notes stay).
 """
 
 from __future__ import annotations
@@ -32,11 +35,12 @@ from app.core.session.store import SessionStore, SessionSummary
 from .patient_dialog import ask_patient_code
 from .timefmt import format_time
 
-COLUMNS = ("Patient", "Started", "Source", "Duration", "Frames", "Notes")
+COLUMNS = ("Patient", "Started", "Source", "Duration", "Frames", "Notes", "Video")
 
 
 class SessionsDialog(QDialog):
     sigReopen = Signal(int)
+    sigPatientCourse = Signal(str)  # the selected session's patient code: show the course
 
     def __init__(self, store: SessionStore, current_id: int | None = None,
                  parent: QWidget | None = None):
@@ -64,7 +68,9 @@ class SessionsDialog(QDialog):
         self.message.setObjectName("muted")
         buttons = QHBoxLayout()
         for text, slot in (("Reopen", self.reopen_selected), ("Rename…", self.rename_selected),
-                           ("Delete…", self.delete_selected)):
+                           ("Delete…", self.delete_selected),
+                           ("Delete video…", self.delete_video_selected),
+                           ("Patient course…", self.course_of_selected)):
             button = QPushButton(text)
             button.clicked.connect(slot)
             buttons.addWidget(button)
@@ -93,7 +99,8 @@ class SessionsDialog(QDialog):
         for row, s in enumerate(self.sessions):
             current = " (now)" if s.id == self.current_id else ""
             cells = (s.title + current, s.started_at.replace("T", " ")[:16], s.source,
-                     format_time(s.duration_s), f"{s.frames:,}", str(s.notes))
+                     format_time(s.duration_s), f"{s.frames:,}", str(s.notes),
+                     "recorded" if self._has_video(s.id) else "")
             for col, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 item.setData(Qt.ItemDataRole.UserRole, s.id)
@@ -129,6 +136,14 @@ class SessionsDialog(QDialog):
             self.sigReopen.emit(s.id)
             self.accept()
 
+    def course_of_selected(self) -> None:
+        s = self.selected()
+        if s is None or not s.patient_code:
+            self.message.setText("Select a session with a patient code to see the course.")
+            return
+        self.sigPatientCourse.emit(s.patient_code)
+        self.accept()
+
     def rename_selected(self) -> None:
         s = self.selected()
         code = self.ask_code(s.patient_code) if s is not None else None
@@ -142,10 +157,37 @@ class SessionsDialog(QDialog):
         if s.id == self.current_id:
             self.message.setText("This session is being recorded; open another source first.")
             return
+        video = " and its recorded video" if self._has_video(s.id) else ""
         question = (f"Delete session '{s.title}' of {s.started_at[:16].replace('T', ' ')} "
-                    f"with {s.frames:,} frames and {s.notes} notes? This cannot be undone.")
+                    f"with {s.frames:,} frames and {s.notes} notes{video}? This cannot be "
+                    "undone.")
         if self.confirm(question):
             self._try(lambda: self.store.delete_session(s.id))
+
+    def delete_video_selected(self) -> None:
+        """Delete the recorded video of the selected session; its analysis and notes stay."""
+        s = self.selected()
+        if s is None:
+            return
+        if not self._has_video(s.id):
+            self.message.setText("This session has no recorded video (a recording's own file "
+                                 "is never deleted here).")
+            return
+        if s.id == self.current_id:
+            self.message.setText("This session's video is being recorded; open another source "
+                                 "first.")
+            return
+        question = (f"Delete the recorded video of '{s.title}' of "
+                    f"{s.started_at[:16].replace('T', ' ')}? Its timeline, analysis and "
+                    f"{s.notes} notes are kept. This cannot be undone.")
+        if self.confirm(question):
+            self._try(lambda: self.store.delete_video(s.id))
+
+    def _has_video(self, session_id: int) -> bool:
+        try:
+            return self.store.has_video(session_id)
+        except CoreError:
+            return False
 
     def _try(self, action) -> None:
         try:
@@ -155,6 +197,6 @@ class SessionsDialog(QDialog):
         self.refresh()
 
     def _ask(self, question: str) -> bool:
-        answer = QMessageBox.question(self, "Delete session", question,
+        answer = QMessageBox.question(self, "Delete", question,
                                       defaultButton=QMessageBox.StandardButton.No)
         return answer == QMessageBox.StandardButton.Yes

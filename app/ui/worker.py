@@ -72,6 +72,9 @@ class AnalysisWorker(QObject):
         self._last_analysed: tuple[int, float] | None = None  # (index, time) fed to analyzer
         self._at_end = False
         self.analysed_count = 0  # frames analysed by this worker (not from the cache)
+        # A live session's video recorder (session/video.py), set by the window: each analysed
+        # live frame is offered to it with its index and time; it never blocks this loop.
+        self.video_sink = None
         self.analysis_threads: set[int] = set()  # thread idents that ran the analyzer
 
     # -- commands: any thread ------------------------------------------------------------
@@ -219,7 +222,9 @@ class AnalysisWorker(QObject):
     def _do_seek(self) -> None:
         fps = self.info.fps or 30.0
         index = max(round(self._pending_seek * fps), 0)
-        if self.info.frame_count:  # unknown count: _goto backs off from past the end
+        if hasattr(self._reader, "index_at"):  # a recorded live video: its own clock
+            index = self._reader.index_at(self._pending_seek)
+        elif self.info.frame_count:  # unknown count: _goto backs off from past the end
             index = min(index, self.info.frame_count - 1)
         self._pending_seek, self._anchor = None, None
         self._goto(index, analyse=self.playing)
@@ -305,6 +310,8 @@ class AnalysisWorker(QObject):
         self._cache.put(result)
         self._last_analysed = (frame.index, frame.time_s)
         self.analysed_count += 1
+        if self.video_sink is not None and self.info.live:
+            self.video_sink.offer(frame.image, result.index, result.time_s)
         return result
 
 

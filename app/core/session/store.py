@@ -7,6 +7,7 @@
     store.update_note(replace(note, text="...")); store.delete_note(note.id)
     store.list_sessions() -> [SessionSummary]; store.load_session(sid) -> LoadedSession
     store.rename_session(sid, "P-018"); store.delete_session(sid); store.close()
+    store.video_dir(sid) / has_video / delete_video: a live session's recorded video (video.py)
 
 Where: `path` (a database file, or a folder holding `sessions.sqlite3`), else the folder in
 `$FER_COMPANION_DATA`, else `platformdirs.user_data_dir("fer-companion")`. The database and its
@@ -32,6 +33,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import sqlite3
 import threading
 import time
@@ -56,6 +58,7 @@ from app.core.session.types import (
     pack_probs,
     unpack_frame,
 )
+from app.core.session.video import has_video
 
 __all__ = ["SessionStore", "SessionStoreError", "SessionStoreDamaged", "SessionMeta",
            "SessionSummary", "LoadedSession", "check_patient_code", "model_version",
@@ -64,6 +67,7 @@ __all__ = ["SessionStore", "SessionStoreError", "SessionStoreDamaged", "SessionM
 APP_NAME = "fer-companion"
 ENV_DATA = "FER_COMPANION_DATA"
 DB_NAME = "sessions.sqlite3"
+VIDEOS = "videos"  # recorded live videos, one folder per session, beside the database
 SCHEMA_VERSION = 2  # 2: sessions.title, sessions.baseline, the events table
 
 _SCHEMA = """
@@ -77,7 +81,8 @@ CREATE TABLE IF NOT EXISTS sessions (
     duration_s REAL NOT NULL DEFAULT 0,
     title TEXT NOT NULL DEFAULT '',        -- optional, e.g. "intake interview"
     baseline TEXT,                         -- JSON (analysis/baseline.py), NULL: none
-    model_choice TEXT NOT NULL DEFAULT ''  -- why this model ran (int8 or float, and why)
+    model_choice TEXT NOT NULL DEFAULT '', -- why this model ran (int8 or float, and why)
+    detector TEXT NOT NULL DEFAULT ''      -- the face detector that ran ('' not recorded)
 );
 CREATE TABLE IF NOT EXISTS frames (
     session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
@@ -99,7 +104,8 @@ CREATE TABLE IF NOT EXISTS events (        -- e.g. the patient switched to anoth
 # Columns added after schema 1: a schema-1 database gains them when opened (old ones stay
 # readable; the added columns take their defaults).
 _ADDED_COLUMNS = {"title": "TEXT NOT NULL DEFAULT ''", "baseline": "TEXT",
-                  "model_choice": "TEXT NOT NULL DEFAULT ''"}
+                  "model_choice": "TEXT NOT NULL DEFAULT ''",
+                  "detector": "TEXT NOT NULL DEFAULT ''"}
 
 
 def default_data_dir() -> Path:
@@ -196,12 +202,12 @@ class SessionStore:
         with self._tx("create a session") as db:
             cur = db.execute(
                 "INSERT INTO sessions (patient_code, clinician, started_at, source, model_name,"
-                " model_version, provider, classes, title, baseline, model_choice)"
-                " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                " model_version, provider, classes, title, baseline, model_choice, detector)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                 (code, meta.clinician, meta.started_at, meta.source, meta.model_name,
                  meta.model_version, meta.provider, json.dumps(list(meta.classes)),
                  meta.title, meta.baseline.to_json() if meta.baseline else None,
-                 meta.model_choice),
+                 meta.model_choice, meta.detector),
             )
             return int(cur.lastrowid)
 
@@ -236,8 +242,47 @@ class SessionStore:
             db.execute("UPDATE sessions SET patient_code=? WHERE id=?", (code, session_id))
 
     def delete_session(self, session_id: int) -> None:
+        """Delete the session with its notes, frames and recorded video."""
+        try:
+            folder = self.video_dir(session_id)
+        except SessionStoreError:
+            folder = None
         with self._tx("delete the session") as db:
             db.execute("DELETE FROM sessions WHERE id=?", (session_id,))
+        if folder is not None:
+            self._remove_video(folder)
+
+    # -- recorded videos (session/video.py) ------------------------------------------------
+    @property
+    def videos_dir(self) -> Path:
+        return self.path.parent / VIDEOS
+
+    def video_dir(self, session_id: int) -> Path:
+        """Where the session's recorded live video is (or would be) kept: a folder named by
+        its id and start time, so a new database's session 1 never meets an old one's video."""
+        with self._tx("find the session's video", write=False) as db:
+            row = db.execute("SELECT started_at FROM sessions WHERE id=?",
+                             (session_id,)).fetchone()
+        if row is None:
+            raise SessionStoreError(f"session {session_id} does not exist (deleted?)")
+        stamp = "".join(ch for ch in row[0] if ch.isdigit())[:14]
+        return self.videos_dir / f"session-{session_id}-{stamp}"
+
+    def has_video(self, session_id: int) -> bool:
+        return has_video(self.video_dir(session_id))
+
+    def delete_video(self, session_id: int) -> None:
+        """Delete the session's recorded video; its analysis and notes stay."""
+        self._remove_video(self.video_dir(session_id))
+
+    def _remove_video(self, folder: Path) -> None:
+        try:
+            shutil.rmtree(folder)
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            raise SessionStoreError(f"cannot delete the video {folder}: "
+                                    f"{exc.strerror or exc}") from None
 
     def list_sessions(self) -> list[SessionSummary]:
         with self._tx("list sessions", write=False) as db:
@@ -267,7 +312,8 @@ class SessionStore:
     def _meta(self, db: sqlite3.Connection, session_id: int) -> SessionMeta:
         row = db.execute(
             "SELECT patient_code, classes, clinician, started_at, source, model_name,"
-            " model_version, provider, title, baseline, model_choice FROM sessions WHERE id=?",
+            " model_version, provider, title, baseline, model_choice, detector"
+            " FROM sessions WHERE id=?",
             (session_id,)).fetchone()
         if row is None:
             raise SessionStoreError(f"session {session_id} does not exist (deleted?)")
@@ -276,7 +322,7 @@ class SessionStore:
         except (ValueError, KeyError, TypeError):
             baseline = None  # an unreadable baseline is dropped, the session still opens
         return SessionMeta(row[0], tuple(json.loads(row[1])), *row[2:9], baseline=baseline,
-                           model_choice=row[10])
+                           model_choice=row[10], detector=row[11])
 
     # -- frames and notes ------------------------------------------------------------------
     def add_frames(self, session_id: int, results: Sequence[FrameResult]) -> None:
@@ -374,11 +420,14 @@ class SessionStore:
                            "empty database was started")
             return kept
 
-    def backup(self, dest: str | Path) -> Path:
+    def backup(self, dest: str | Path, videos: bool = False) -> Path:
         """A consistent copy of every session in one file (0600), made with SQLite's backup
         API while the app keeps recording: unlike copying `sessions.sqlite3`, it includes
-        what is still in the write-ahead log."""
+        what is still in the write-ahead log. `videos`: the recorded videos too, copied to
+        the folder `video_backup_dir(dest)` beside it (0700)."""
         dest = Path(dest)
+        if videos:
+            self._backup_videos(video_backup_dir(dest))
         if dest.resolve() == self.path.resolve():
             raise SessionStoreError("a backup must go to another file than the database")
         part = dest.with_name(f".{dest.name}.part")
@@ -397,6 +446,29 @@ class SessionStore:
             raise SessionStoreError(f"cannot back up the sessions to {dest}: "
                                     f"{getattr(exc, 'strerror', None) or exc}") from None
         return dest
+
+
+    def _backup_videos(self, target: Path) -> None:
+        try:
+            make_private_dir(target)
+            for folder in sorted(self.videos_dir.glob("session-*")):
+                if folder.is_dir():
+                    shutil.copytree(folder, target / folder.name, dirs_exist_ok=True)
+        except OSError as exc:
+            raise SessionStoreError(f"cannot back up the videos to {target}: "
+                                    f"{getattr(exc, 'strerror', None) or exc}") from None
+
+    def video_count(self) -> int:
+        """How many sessions have a recorded video kept."""
+        if not self.videos_dir.is_dir():
+            return 0
+        return sum(has_video(f) for f in self.videos_dir.glob("session-*"))
+
+
+def video_backup_dir(dest: str | Path) -> Path:
+    """Where a backup at `dest` keeps the videos: `<dest without suffix>-videos/`."""
+    dest = Path(dest)
+    return dest.with_name(f"{dest.stem}-videos")
 
 
 class _Damaged(Exception):

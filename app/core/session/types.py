@@ -57,6 +57,7 @@ class SessionMeta:
     title: str = ""  # optional, e.g. "intake interview"
     baseline: Baseline | None = None  # the patient's resting face, when one is used
     model_choice: str = ""  # why this model ran, e.g. "float model: int8 not used, ..."
+    detector: str = ""  # face detector that ran (e.g. "blazeface"); "" when not recorded
 
     @property
     def model_description(self) -> str:
@@ -72,7 +73,8 @@ class SessionMeta:
         return cls(patient_code=patient_code, classes=tuple(analyzer.classes),
                    clinician=clinician, source=source, model_name=Path(clf.path).name,
                    model_version=model_version(clf), provider=str(analyzer.provider),
-                   title=title, model_choice=getattr(clf, "choice", ""))
+                   title=title, model_choice=getattr(clf, "choice", ""),
+                   detector=str(getattr(analyzer, "detector_name", "") or ""))
 
 
 def model_version(classifier) -> str:
