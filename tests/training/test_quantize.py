@@ -13,6 +13,7 @@ from training.quantize import (  # noqa: E402
     agreement,
     compare,
     head_nodes,
+    input_convs,
     int8_path_for,
     main,
     predict,
@@ -24,10 +25,12 @@ CLASSES = "happy,sad,surprise,neutral"
 
 
 def tiny_classifier(path: Path, *, classes: str | None = CLASSES) -> Path:
-    """pixels [N,48,48,1] -> scale -> NCHW -> conv 3x3 (8) -> relu -> pool -> dense -> softmax.
+    """pixels [N,48,48,1] -> scale -> NCHW -> conv 3x3 (8) -> relu -> pool -> conv 3x3 (8) ->
+    relu -> average -> dense -> softmax.
 
-    Random conv weights; the dense layer is centred and scaled on sample images so that the
-    four classes all occur: a conv net small enough to build here, shaped like the real one."""
+    A full-resolution block (which the quantizer keeps float) and one quantized below it, like
+    the real net. Random conv weights; the dense layer is centred and scaled on sample images
+    so that the four classes all occur: a conv net small enough to build here."""
     from onnx import TensorProto, helper, numpy_helper
 
     rng = np.random.default_rng(7)
@@ -35,6 +38,8 @@ def tiny_classifier(path: Path, *, classes: str | None = CLASSES) -> Path:
         "scale": np.array(1 / 127.5, np.float32), "offset": np.array(-1.0, np.float32),
         "w1": rng.normal(0, 0.5, (8, 1, 3, 3)).astype(np.float32),
         "b1": rng.normal(0, 0.1, 8).astype(np.float32),
+        "w3": rng.normal(0, 0.3, (8, 8, 3, 3)).astype(np.float32),
+        "b3": rng.normal(0, 0.1, 8).astype(np.float32),
         "w2": rng.normal(0, 1.0, (8, 4)).astype(np.float32),
         "b2": np.zeros(4, np.float32),
     }
@@ -45,7 +50,9 @@ def tiny_classifier(path: Path, *, classes: str | None = CLASSES) -> Path:
         helper.make_node("Conv", ["nchw", "w1", "b1"], ["conv"], pads=[1, 1, 1, 1]),
         helper.make_node("Relu", ["conv"], ["relu"]),
         helper.make_node("MaxPool", ["relu"], ["pool"], kernel_shape=[4, 4], strides=[4, 4]),
-        helper.make_node("GlobalAveragePool", ["pool"], ["gap"]),
+        helper.make_node("Conv", ["pool", "w3", "b3"], ["conv3"], pads=[1, 1, 1, 1]),
+        helper.make_node("Relu", ["conv3"], ["relu3"]),
+        helper.make_node("GlobalAveragePool", ["relu3"], ["gap"]),
         helper.make_node("Flatten", ["gap"], ["feat"]),
         helper.make_node("MatMul", ["feat", "w2"], ["mm"]),
         helper.make_node("Add", ["mm", "b2"], ["logits"]),
@@ -67,7 +74,9 @@ def tiny_classifier(path: Path, *, classes: str | None = CLASSES) -> Path:
     probe = ort.InferenceSession(build(["probs", "feat"]).SerializeToString(),
                                  providers=["CPUExecutionProvider"])
     feat = probe.run(["feat"], {"pixels": images(400, 9).astype(np.float32)})[0]
-    consts["w2"] = (consts["w2"] * 3 / feat.std(0)[:, None]).astype(np.float32)
+    # (a channel the random conv never lights has no spread: it gets no weight)
+    consts["w2"] = (consts["w2"] * 3 / np.maximum(feat.std(0), 1e-3)[:, None]
+                    * (feat.std(0) > 1e-3)[:, None]).astype(np.float32)
     consts["b2"] = (-(feat.mean(0) @ consts["w2"])).astype(np.float32)
     model = build(["probs"])
     props = {"version": "tiny-2026-11-25"}
@@ -116,7 +125,8 @@ def test_int8_file_keeps_the_contract_and_the_metadata(quantized):
     ops = [n.op_type for n in proto.graph.node]
     assert ops.count("QuantizeLinear") >= 2 and ops.count("DequantizeLinear") >= 3
     int8 = [i.name for i in proto.graph.initializer if i.data_type == onnx.TensorProto.INT8]
-    assert any(name.startswith("w1") for name in int8)  # conv weights stored as int8
+    assert any(name.startswith("w3") for name in int8)  # the lower conv's weights are int8
+    assert not any(name.startswith("w1") for name in int8)  # the full-resolution one is float
     softmax = next(n for n in proto.graph.node if n.op_type == "Softmax")
     assert not any(n.op_type == "QuantizeLinear" and softmax.output[0] in n.input
                    for n in proto.graph.node)
@@ -177,6 +187,10 @@ def test_head_stays_float(tmp_path):
         node.name = f"n{i}"
     names = {n.name: n.op_type for n in model.graph.node}
     assert sorted(names[n] for n in head_nodes(model)) == ["Add", "MatMul", "Softmax"]
+    # the full-resolution block: the conv before the pooling, not the one after it
+    (first,) = input_convs(model)
+    assert names[first] == "Conv" and next(
+        n for n in model.graph.node if n.name == first).input[1] == "w1"
 
 
 def test_bad_input_is_one_line(tmp_path):
