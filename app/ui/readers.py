@@ -87,7 +87,9 @@ class RecordingReader:
 
 
 class LiveReader:
-    """Cameras, streams and still images: the core `Source`'s own iteration, one frame a call."""
+    """Cameras, streams and still images. A live source is read by its `LiveFeed` (its own
+    thread, keeping only the newest frame: after any hold-up the worker gets the present);
+    a still image is the core `Source`'s one frame."""
 
     seekable = False
 
@@ -96,12 +98,17 @@ class LiveReader:
         self.info = SourceInfo(source.name, source.kind, source.live, False, source.fps,
                                count, source.path)
         self._source = source
-        self._frames = iter(source)
+        self.feed = source.feed(keep="newest") if source.live else None
+        self._frames = iter(()) if source.live else iter(source)
 
     def seek(self, index: int) -> None:  # live input cannot be repositioned
         pass
 
-    def read(self) -> Frame | None:
+    def read(self, timeout: float = 0.1) -> Frame | None:
+        """The next frame; for a live source the newest one, or None if none came within
+        `timeout` (the feed's `state()` says whether the signal is lost)."""
+        if self.feed is not None:
+            return self.feed.get(timeout)
         return next(self._frames, None)
 
     def close(self) -> None:

@@ -64,6 +64,7 @@ class FeedState:
     clock_s: float  # the session clock when this state was taken
     origin: float | None  # the monotonic time of session time 0 (the first frame)
     ended: bool = False  # no frame will come: closed, or reconnecting ran out of time
+    outages: tuple[Outage, ...] = ()  # every outage so far, the last one maybe still on
 
 
 def clock_text(seconds: float) -> str:
@@ -122,7 +123,7 @@ class LiveFeed:
                 lost_since_s=self._outages[-1].start_s if lost else None,
                 reason=self._reason if lost else "", attempts=self._attempts,
                 frames=self._index, dropped=self.dropped, clock_s=self._now_locked(),
-                origin=self._origin, ended=self._ended)
+                origin=self._origin, ended=self._ended, outages=tuple(self._outages))
 
     @property
     def outages(self) -> list[Outage]:
