@@ -100,6 +100,7 @@ class LiveReader:
         self._source = source
         self.feed = source.feed(keep="newest") if source.live else None
         self._frames = iter(()) if source.live else iter(source)
+        self._taken = 0  # live frames handed out: their indices, dense (stale ones dropped)
 
     def seek(self, index: int) -> None:  # live input cannot be repositioned
         pass
@@ -108,7 +109,11 @@ class LiveReader:
         """The next frame; for a live source the newest one, or None if none came within
         `timeout` (the feed's `state()` says whether the signal is lost)."""
         if self.feed is not None:
-            return self.feed.get(timeout)
+            frame = self.feed.get(timeout)
+            if frame is None:
+                return None
+            self._taken += 1  # numbered as analysed, so indices stay dense (results.py)
+            return Frame(self._taken - 1, frame.time_s, frame.image)
         return next(self._frames, None)
 
     def close(self) -> None:

@@ -68,7 +68,9 @@ def label_note(times: np.ndarray, probs: np.ndarray, time_s: float, classes: Seq
     no patient face (the probabilities the user sees: baseline-corrected when one is used);
     `top` [n]: the model's own top probability, which the uncertainty threshold is calibrated
     on (default: the top of `probs`); `step`: `frame_step(times)`, given when labelling many
-    notes."""
+    notes; `outages`: `Outage`s of a live source (an open one lasts on)."""
+    if in_outage(time_s, outages):
+        return NoteLabel(None, "no_signal")
     n = len(times)
     if n == 0:
         return NoteLabel(None, "not_analysed")
