@@ -7,9 +7,10 @@
         server.resume()
 
 Frames go out paced to `fps` by a monotonic schedule (as a camera does), in a loop over the
-given JPEGs; `sent` counts frames sent since start, `send_times[i]` is the monotonic time frame
-`i` went out (for delay figures), and each frame can carry its number drawn in as a bar code
-(`numbered_frames`) so a receiver can tell which frame it shows.
+given JPEGs (each connection from the first); `sent` counts frames sent since start,
+`send_log[k]` is (monotonic time, index in `frames`) of the k-th frame sent (for delay
+figures), and each frame can carry its number drawn in as a bar code (`numbered_frames`) so a
+receiver can tell which frame it shows.
 """
 
 from __future__ import annotations
@@ -67,7 +68,7 @@ class MjpegServer:
         self.frames, self.fps, self.path, self.loop = frames, float(fps), path, loop
         self.port = port
         self.sent = 0
-        self.send_times: list[float] = []
+        self.send_log: list[tuple[float, int]] = []
         self.connections = 0
         self._running = threading.Event()  # cleared while stalled
         self._running.set()
@@ -76,6 +77,10 @@ class MjpegServer:
         self._thread: threading.Thread | None = None
         self._generation = 0  # bumped by kill(): handlers of an older one stop
         self._sockets: set[socket.socket] = set()
+
+    @property
+    def send_times(self) -> list[float]:
+        return [t for t, _ in self.send_log]
 
     @property
     def url(self) -> str:
@@ -165,7 +170,7 @@ class MjpegServer:
                 handler.wfile.flush()
                 with self._lock:
                     self.sent += 1
-                    self.send_times.append(time.monotonic())
+                    self.send_log.append((time.monotonic(), i % len(self.frames)))
                 i += 1
                 due += step
         except OSError:

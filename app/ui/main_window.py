@@ -335,6 +335,21 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage("Open the stream again (File > Open source…) to start "
                                          "a new session on it", 8000)
 
+    def end_session(self) -> None:
+        """The clinician ends the session (a live one never ends by itself): the source is
+        closed, everything saved, and the exports are offered."""
+        if self.worker is None:
+            return
+        self._retire(self.worker, self.worker_thread)
+        self.worker = self.worker_thread = None
+        self._set_feed(None)
+        self.transport.live_label.hide()
+        if self.sessions.recording is not None:
+            self.sessions.recording.flush()
+        self.video.show_message("Session ended · File > New session… starts another")
+        self.finished.show_finished(self.sessions.session_id is not None)
+        self._update_title()
+
     def _start_worker(self, source, autostart: bool, reopened: Reopened | None = None):
         if self._pending is not None:
             self._retire(*self._pending[:2])

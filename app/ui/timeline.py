@@ -246,11 +246,11 @@ class TimelineView(QWidget):
             brush.setStyle(Qt.BrushStyle.BDiagPattern)
             band = pg.LinearRegionItem(movable=False, brush=brush,
                                        pen=pg.mkPen(theme.NO_SIGNAL, width=1))
-            band.setZValue(12)  # over the curves: nothing was seen there
+            band.setZValue(9)  # over the curves (nothing was seen there), under the notes
             # an opaque white under the hatching hides the curve joining across the gap
             under = pg.LinearRegionItem(movable=False, brush=pg.mkBrush(255, 255, 255, 255),
                                         pen=pg.mkPen(None))
-            under.setZValue(11)
+            under.setZValue(8)
             band.under = under
             pg.InfLineLabel(band.lines[0], "no signal", position=0.5, rotateAxis=(1, 0),
                             anchor=(1, 1), color=theme.NO_SIGNAL)

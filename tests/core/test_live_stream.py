@@ -206,7 +206,7 @@ def test_outages_as_events_and_back():
     assert outages_from_events(reversed(events)) == outages
     assert outages_from_events(events, end_s=12.0)[-1] == Outage(10.0, 12.0)
     assert SignalSummary.of(outages_from_events(events, 12.0)).text() == \
-        "2 outages, 00:04.5 without signal"
+        "2 outages, 4.5 s without signal"
     assert gaps_before([0.5, 1.0, 3.5, 4.0], [Outage(1.0, 3.5)]) == [None, None, 2.5, None]
 
 

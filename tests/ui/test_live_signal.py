@@ -165,3 +165,18 @@ def test_delay_and_stale_frames_in_the_status_bar(qtbot, live_window, server):
     assert win.status.signal.isVisible()
     assert "delay" in win.status.signal.text() and "stale dropped" in win.status.signal.text()
     qtbot.waitUntil(lambda: win._feed is not None and win._feed.dropped >= 5, timeout=3000)
+
+
+def test_only_the_clinician_ends_a_live_session(qtbot, live_window, server, store):
+    win = live_window(open_source(server.url, live=FAST))
+    qtbot.waitUntil(lambda: win.model.buffer.analysed >= 5, timeout=10_000)
+    server.kill()
+    qtbot.waitUntil(lambda: lost(win), timeout=5000)
+    qtbot.wait(300)
+    assert not win.finished.isVisibleTo(win) and win.worker is not None  # still trying
+    win.actions_by_text["End session"].trigger()
+    assert win.worker is None and win.finished.isVisibleTo(win)
+    assert "Finished" in win.status.saving.text()
+    [summary] = store.list_sessions()
+    assert summary.frames == win.model.buffer.analysed  # flushed: "saved" is true
+    assert [e.kind for e in store.load_session(summary.id).events] == [SIGNAL_LOST]

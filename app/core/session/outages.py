@@ -57,13 +57,11 @@ class SignalSummary:
         return cls(len(outages), sum(o.duration(now_s) for o in outages))
 
     def text(self) -> str:
-        """`2 outages, 00:18.3 without signal` (or `none`)."""
+        """`2 outages, 18.3 s without signal` (or `no outage`)."""
         if not self.count:
             return "no outage"
-        from app.core.report.data import fmt_time  # report imports session: import late
-
         return (f"{self.count} outage{'s' if self.count != 1 else ''}, "
-                f"{fmt_time(self.seconds, tenths=True)} without signal")
+                f"{self.seconds:.1f} s without signal")
 
 
 def gaps_before(times: Sequence[float], outages: Sequence[Outage]) -> list[float | None]:
