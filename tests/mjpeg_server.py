@@ -73,6 +73,7 @@ class MjpegServer:
         self._running = threading.Event()  # cleared while stalled
         self._running.set()
         self._lock = threading.Lock()
+        self._life = threading.RLock()  # start/kill from several threads (a test and a timer)
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
         self._generation = 0  # bumped by kill(): handlers of an older one stop
@@ -94,6 +95,10 @@ class MjpegServer:
         self.kill()
 
     def start(self) -> None:
+        with self._life:
+            self._start()
+
+    def _start(self) -> None:
         owner = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -114,6 +119,10 @@ class MjpegServer:
 
     def kill(self) -> None:
         """Stop listening and drop every open connection at once (a camera switched off)."""
+        with self._life:
+            self._kill()
+
+    def _kill(self) -> None:
         with self._lock:
             self._generation += 1
             sockets, self._sockets = self._sockets, set()
@@ -131,8 +140,9 @@ class MjpegServer:
 
     def restart(self) -> None:
         """Listen again on the same port (the frame count goes on)."""
-        self.kill()
-        self.start()
+        with self._life:
+            self._kill()
+            self._start()
 
     def stall(self) -> None:
         """Keep the connections open but send nothing until `resume()`."""

@@ -127,11 +127,15 @@ class Source:
         self.fps: float | None = fps if fps and math.isfinite(fps) and 0 < fps < 1000 else None
         count = cap.get(cv2.CAP_PROP_FRAME_COUNT) if cap is not None else 1
         self.frame_count: int | None = int(count) if count and count > 0 else None
-        if kind == "camera":
+        # Over http(s), a stream with a known length is a recording served as a file: media
+        # time. RTSP, RTMP, UDP and TCP are live protocols (an RTSP server may still announce
+        # a length when it loops a file: it is a camera to us).
+        http = name.lower().startswith(("http://", "https://"))
+        self.live = kind == "camera" or (kind == "stream" and (self.frame_count is None
+                                                               or not http))
+        if self.live:
             self.frame_count = None
-        # A stream with a known length is a recording served over the network: media time.
-        self.live = kind == "camera" or (kind == "stream" and self.frame_count is None)
-        if self.live and kind == "stream":
+        if self.live and http:
             self.fps = None  # OpenCV reports 25 for MJPEG whatever the rate: not a fact
         self._truncated = kind == "file" and path is not None and _bmff_truncated(path)
         self.decoded = 0
