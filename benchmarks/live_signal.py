@@ -1,6 +1,6 @@
 """The app on a live MJPEG stream: signal loss, return, delay and catch-up, measured.
 
-    python benchmarks/live_signal.py [--clip VIDEO] [--fps 24] [--trials 3] [--ffmpeg]
+    python benchmarks/live_signal.py [--clip VIDEO] [--fps 24] [--trials 3] [--ffmpeg | --rtsp]
 
 Serves `--clip` (default: the bundled demo clip; 640x360, every frame carrying its number as a
 bar code) as a live MJPEG-over-HTTP stream on 127.0.0.1 (tests/mjpeg_server.py), opens the
@@ -18,7 +18,8 @@ measures, with the GUI event loop running:
 
 `--ffmpeg`: the stream comes from `ffmpeg -re -stream_loop -1 -i CLIP -f mpjpeg -listen 1`
 instead (killed, restarted; stalled by SIGSTOP/SIGCONT): the signal figures only (its frames
-carry no numbers, so no delay figures).
+carry no numbers, so no delay figures). `--rtsp`: the clip (re-encoded to H.264) from Debian's
+GStreamer RTSP server (tests/rtsp_server.py, system python3), likewise.
 """
 
 from __future__ import annotations
@@ -103,7 +104,7 @@ class FfmpegServer:
 class Bench:
     def __init__(self, win, server, qapp):
         self.win, self.server, self.qapp = win, server, qapp
-        self.n = len(server.frames)
+        self.n = len(getattr(server, "frames", ())) or 1
 
     def spin(self, seconds: float) -> None:
         end = time.monotonic() + seconds
@@ -160,7 +161,9 @@ def main() -> int:
     p.add_argument("--fps", type=float, default=24.0)
     p.add_argument("--trials", type=int, default=3)
     p.add_argument("--ffmpeg", action="store_true", help="serve the clip with ffmpeg")
+    p.add_argument("--rtsp", action="store_true", help="serve the clip with GStreamer RTSP")
     args = p.parse_args()
+    args.rtsp = bool(args.rtsp)
 
     from PySide6.QtWidgets import QApplication
 
@@ -170,7 +173,17 @@ def main() -> int:
     from app.ui.main_window import MainWindow
 
     quiet_native_logs()
-    if args.ffmpeg:
+    tmp_h264 = tempfile.TemporaryDirectory()
+    if args.rtsp:
+        from tests.rtsp_camera import RtspCamera
+
+        clip = Path(tmp_h264.name) / "clip.mp4"
+        subprocess.run(["ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-i", str(args.clip),
+                        "-an", "-c:v", "libx264", "-pix_fmt", "yuv420p", "-g", "24", str(clip)],
+                       check=True)
+        serving = RtspCamera(clip)
+        args.ffmpeg = True  # no numbered frames: the signal figures only
+    elif args.ffmpeg:
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             port = s.getsockname()[1]
@@ -186,13 +199,13 @@ def main() -> int:
         b.until(lambda: win.video.packet is not None)
         b.spin(3.0)  # warm-up
         ages = []
-        for _ in range(150):
+        for _ in range(150 if not args.ffmpeg else 0):  # frames without numbers: no ages
             b.spin(0.1)
             ages.append(b.age())
         sid = win.sessions.session_id
-        what = "ffmpeg -f mpjpeg -listen 1" if args.ffmpeg else \
-            f"tests/mjpeg_server.py, 640x360, {args.fps:g} fps"
-        print(f"{args.clip.name} as live MJPEG ({what}); app: "
+        what = "GStreamer RTSP server, H.264" if args.rtsp else "MJPEG, ffmpeg -listen 1" \
+            if args.ffmpeg else f"MJPEG, tests/mjpeg_server.py, 640x360, {args.fps:g} fps"
+        print(f"{args.clip.name} live ({what}); app: "
               f"{win.status.rate.text().strip()} shown")
         if not args.ffmpeg:
             print(f"steady delay (age of the frame on screen): median "
@@ -228,6 +241,7 @@ def main() -> int:
         if not args.ffmpeg:
             catch_ups(b, win)
         win.close()
+    tmp_h264.cleanup()
     return 0
 
 

@@ -6,7 +6,6 @@ or ffmpeg with libx264 are missing."""
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import threading
 import time
@@ -14,8 +13,7 @@ from pathlib import Path
 
 import pytest
 
-SYSTEM_PYTHON = "/usr/bin/python3"
-SERVER = Path(__file__).resolve().parents[1] / "rtsp_server.py"
+from tests.rtsp_camera import SYSTEM_PYTHON, RtspCamera
 
 
 def _rtsp_server_available() -> bool:
@@ -40,27 +38,6 @@ def h264_clip(tmp_path_factory):
     if done.returncode != 0:
         pytest.skip("ffmpeg cannot encode H.264 here")
     return clip
-
-
-class RtspCamera:
-    def __init__(self, clip: Path):
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
-        self.clip, self.proc = clip, None
-        self.url = f"rtsp://127.0.0.1:{self.port}/cam"
-
-    def start(self) -> None:
-        self.proc = subprocess.Popen([SYSTEM_PYTHON, str(SERVER), str(self.clip),
-                                      str(self.port)], stdout=subprocess.PIPE,
-                                     stderr=subprocess.DEVNULL, text=True)
-        assert self.proc.stdout.readline().strip() == "ready"
-
-    def kill(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.kill()
-        if self.proc is not None:
-            self.proc.wait(5)
 
 
 @pytest.fixture
