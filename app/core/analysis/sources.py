@@ -3,10 +3,11 @@
 `open_source(spec)` takes a path, a camera index (int or digit string) or a URL and returns a
 `Source`: iterate it for `Frame`s (index from 0, time in seconds, BGR image). Recordings use the
 file's own timestamps (CAP_PROP_POS_MSEC), and so does a recording served over http(s) (a
-stream with a known length). Live sources — cameras, and streams without a known end (MJPEG,
-MPEG-TS, RTSP) — are read through a `LiveFeed` (live_feed.py): time from a monotonic clock at
-each frame's arrival, a lost signal reopened with backoff (`LiveOptions`), outages kept; one
-lost for longer than `LiveOptions.reconnect_s` raises `StreamStopped` after its frames.
+stream with a known length). Live sources — cameras, RTSP/RTMP/UDP/TCP streams, and http(s)
+streams without a known end (MJPEG, MPEG-TS) — are read through a `LiveFeed` (live_feed.py):
+time from a monotonic clock at each frame's arrival, a lost signal reopened with backoff
+(`LiveOptions`), outages kept; one lost for longer than `LiveOptions.reconnect_s` raises
+`StreamStopped` after its frames.
 Opening problems raise `SourceError`; a file that stops decoding early (truncated, corrupt)
 raises `DecodeError` after the frames before the damage were yielded.
 """
