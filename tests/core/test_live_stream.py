@@ -310,3 +310,16 @@ def test_fer_analyze_camera_failing_mid_way(fake_camera, tiny_model, tmp_path, c
     table = read_frames_csv(out)
     assert len(table.rows) == 20
     assert [r.frame for r in table.rows if r.no_signal_s is not None] == [10]
+
+
+def test_no_first_frame_is_no_signal_but_no_outage(fake_camera):
+    """A camera that opens but never delivers: no signal, reconnecting; the session clock has
+    not begun, so there is no outage to record until the first frame comes."""
+    cam = fake_camera([0, None, 1000])
+    with open_source(0, live=FAST) as src:
+        feed = src.feed(keep="all")
+        wait_for(lambda: feed.state().lost_since_s is not None, what="the loss")
+        assert feed.state().lost_since_s == 0.0 and src.outages == []
+        frames = []
+        drain(feed, lambda: len(frames) >= 5, frames)
+    assert frames[0].time_s == 0.0 and src.outages == [] and cam.opened >= 3

@@ -120,7 +120,7 @@ class LiveFeed:
             lost = self._lost_at is not None
             return FeedState(
                 live=not lost and not self._ended and self._origin is not None,
-                lost_since_s=self._outages[-1].start_s if lost else None,
+                lost_since_s=(self._last_t or 0.0) if lost else None,
                 reason=self._reason if lost else "", attempts=self._attempts,
                 frames=self._index, dropped=self.dropped, clock_s=self._now_locked(),
                 origin=self._origin, ended=self._ended, outages=tuple(self._outages))
@@ -208,7 +208,8 @@ class LiveFeed:
             if self._last_t is not None:
                 t = max(t, self._last_t + 1e-6)  # never backwards
             if self._lost_at is not None:
-                self._outages[-1] = Outage(self._outages[-1].start_s, t)
+                if self._outages and self._outages[-1].end_s is None:
+                    self._outages[-1] = Outage(self._outages[-1].start_s, t)
                 self._lost_at, self._reason, self._attempts = None, "", 0
             if self.keep == "newest" and self._frames:
                 self.dropped += len(self._frames)
@@ -239,7 +240,8 @@ class LiveFeed:
         if self._lost_at is not None or self._ended:
             return
         self._lost_at, self._reason, self._attempts = self._clock(), reason, 0
-        self._outages.append(Outage(self._last_t if self._last_t is not None else 0.0))
+        if self._last_t is not None:  # before the first frame the session has not begun
+            self._outages.append(Outage(self._last_t))
         if self.reconnect_s <= 0:
             self._end_locked("gave up")
         self._cond.notify_all()
