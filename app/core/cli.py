@@ -2,7 +2,7 @@
 
     fer-analyze INPUT [--csv OUT] [--model M] [--device auto|cpu|gpu] [--smooth S]
                       [--detector combined|blazeface|haar] [--pdf OUT] [--notes NOTES.csv]
-                      [--baseline START:END] [--ray [ADDRESS]]
+                      [--baseline START:END] [--reconnect SECONDS] [--ray [ADDRESS]]
 
 INPUT is a video or image file, a folder (each video/image directly in it), a camera index
 (`0`) or a stream URL (rtsp://, http(s)://). The CSV goes to `--csv`, by default beside the
@@ -15,8 +15,19 @@ back with the model's label as `<file name>.notes.csv` beside the frames CSV. `-
 START:END` takes that stretch as the patient's resting face (analysis/baseline.py): labels, CSV
 and PDF then use the re-weighted probabilities, the raw ones kept in `raw_p_*` columns.
 
+Cameras and live streams (no known end) are stamped by a monotonic clock at each frame's
+arrival, so `time_s` follows the wall clock. Such a source that delivers no frame for
+`--stall` seconds (default 2) or fails a read has lost its signal: without `--reconnect` that
+ends the run; `--reconnect SECONDS` reopens it (0.5 s, then doubling up to 4 s between tries)
+for up to that long after each loss, and an outage that ends in time is kept in the CSV's
+`no_signal_s` column, the summary's `signal` line and the PDF.
+
 Every failure is one line `fer-analyze: error: ...` on stderr and a non-zero exit, with
-the rows analysed so far kept in the CSV.
+the rows analysed so far kept in the CSV. Exit status: 0 every input analysed; 1 a failure
+(bad input, model, device, unwritable output); 2 bad arguments; 3 a live source stopped
+delivering frames (`stream stopped delivering frames at HH:MM:SS.s (N frames)`; the CSV holds
+every frame before it, ending on a whole row); 130 interrupted (Ctrl+C, the way to end the
+analysis of a live source that does not stop).
 """
 
 from __future__ import annotations
@@ -29,14 +40,17 @@ from pathlib import Path
 from app.core import cluster  # imports Ray only in cluster.run
 from app.core.analysis.analyzer import Analyzer
 from app.core.analysis.baseline import parse_stretch
+from app.core.analysis.live_feed import STALL_S
 from app.core.analysis.providers import DEVICES
-from app.core.analysis.sources import quiet_native_logs
+from app.core.analysis.sources import LiveOptions, quiet_native_logs
 from app.core.analysis.uncertainty import threshold_for
-from app.core.errors import CoreError
+from app.core.errors import CoreError, StreamStopped
 from app.core.jobs import PROG, plan_jobs, print_error, run_job, with_pdf
 from app.core.options import OneLineParser, add_detector_option
 from app.core.report.data import load_metrics
 from app.core.report.notes_csv import read_notes_csv
+
+EXIT_STREAM_STOPPED = 3  # a live source stopped delivering frames (its CSV is whole)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -63,6 +77,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--uncertain-below", type=_probability, metavar="P",
                    help="top probability below which a frame is uncertain "
                         "(default: from the model's calibration)")
+    p.add_argument("--reconnect", type=_seconds, default=0.0, metavar="SECONDS",
+                   help="cameras and live streams: after a lost signal, keep reopening the "
+                        "source for up to this long (default 0: a lost signal ends the run, "
+                        "exit 3)")
+    p.add_argument("--stall", type=_positive_seconds, default=STALL_S, metavar="SECONDS",
+                   help=f"cameras and live streams: no frame for this long is a lost signal "
+                        f"(default {STALL_S:g})")
     p.add_argument("--ray", nargs="?", const="", metavar="ADDRESS",
                    help="one task per recording on a Ray cluster (host:port of its head; "
                         "default: this machine's); INPUT may be a LIST.txt of recordings")
@@ -76,6 +97,13 @@ def _seconds(text: str) -> float:
         value = math.nan
     if not math.isfinite(value) or value < 0:
         raise argparse.ArgumentTypeError(f"must be a number of seconds >= 0, not {text!r}")
+    return value
+
+
+def _positive_seconds(text: str) -> float:
+    value = _seconds(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a number of seconds > 0, not {text!r}")
     return value
 
 
@@ -126,10 +154,14 @@ def main(argv: list[str] | None = None) -> int:
     except CoreError as exc:
         print_error(exc)
         return 1
-    failed = 0
+    failed = stopped = 0
+    live = LiveOptions(stall_s=args.stall, reconnect_s=args.reconnect)
     for job in jobs:
         try:
-            run_job(job, analyzer, args.max_frames, notes, threshold, args.baseline)
+            run_job(job, analyzer, args.max_frames, notes, threshold, args.baseline, live)
+        except StreamStopped as exc:
+            print_error(exc)
+            stopped += 1
         except CoreError as exc:
             print_error(exc)
             failed += 1
@@ -143,7 +175,7 @@ def main(argv: list[str] | None = None) -> int:
         except Exception as exc:  # a bug, not bad input: still one line, no traceback
             print_error(f"unexpected {type(exc).__name__}: {exc} (please report)")
             failed += 1
-    return 1 if failed else 0
+    return 1 if failed else EXIT_STREAM_STOPPED if stopped else 0
 
 
 if __name__ == "__main__":

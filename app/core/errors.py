@@ -25,3 +25,8 @@ class ModelError(CoreError):
 
 class DeviceError(CoreError):
     """The requested inference device (e.g. `--device gpu`) is not usable here."""
+
+
+class StreamStopped(CoreError):
+    """A live source stopped delivering frames and did not come back in time; the frames
+    before it were delivered."""

@@ -18,15 +18,16 @@ from tqdm import tqdm
 from app.core.analysis.analyzer import Analyzer
 from app.core.analysis.pipeline import analyze_source
 from app.core.analysis.results import FrameResult
-from app.core.analysis.sources import STREAM_SCHEMES, list_media, open_source
+from app.core.analysis.sources import STREAM_SCHEMES, LiveOptions, list_media, open_source
 from app.core.analysis.uncertainty import UNCERTAIN, Threshold
-from app.core.errors import CoreError, SourceError
+from app.core.errors import CoreError, SourceError, StreamStopped
 from app.core.paths import make_private_dir
 from app.core.report.baseline_stream import BaselineStream
 from app.core.report.data import frame_label, load_metrics
 from app.core.report.exports import export_report
 from app.core.report.frames_csv import FramesCsvWriter
 from app.core.session.notes import Note
+from app.core.session.outages import SignalSummary, outage_events
 from app.core.session.store import SessionMeta
 
 PROG = "fer-analyze"
@@ -129,14 +130,17 @@ def summary(name: str, csv: Path, results: list[FrameResult], seconds: float,
 
 
 def run_job(job: Job, analyzer: Analyzer, max_frames: int | None, notes: list[Note],
-            threshold: Threshold, span: tuple[float, float] | None = None) -> None:
+            threshold: Threshold, span: tuple[float, float] | None = None,
+            live: LiveOptions | None = None) -> None:
     """Analyse `job`'s recording into its CSV (and PDF, notes CSV) and print its summary;
-    a failure is a CoreError naming the rows kept in the CSV."""
-    src = open_source(job.spec)
+    a failure is a CoreError naming the rows kept in the CSV. `live`: how a camera or live
+    stream rides out a lost signal (default: it ends the job, StreamStopped)."""
+    src = open_source(job.spec, live=live or LiveOptions(reconnect_s=0.0))
     results: list[FrameResult] = []  # frozen tuples: ~50 MB an hour, for summary and report
     try:
         with FramesCsvWriter(job.csv, analyzer.classes, threshold=threshold,
-                             raw=span is not None) as writer, tqdm(
+                             raw=span is not None,
+                             outages=(lambda: src.outages) if src.live else None) as writer, tqdm(
             total=src.frame_count if src.kind == "file" else None, unit="frame",
             desc=src.name, file=sys.stderr, disable=None, leave=False,
         ) as bar:
@@ -148,6 +152,8 @@ def run_job(job: Job, analyzer: Analyzer, max_frames: int | None, notes: list[No
                     results.append(r)
                     bar.update()
                 baseline = out.finish() if span is not None else None
+            except StreamStopped as exc:  # the CSV holds every frame that came
+                raise StreamStopped(f"{exc}; all in {job.csv}") from None
             except CoreError as exc:
                 raise CoreError(f"{exc} ({writer.rows} rows kept in {job.csv})") from None
             except KeyboardInterrupt:
@@ -160,6 +166,11 @@ def run_job(job: Job, analyzer: Analyzer, max_frames: int | None, notes: list[No
                   results if baseline else None), flush=True)
     if baseline is not None:
         print(f"  baseline    {baseline.describe(analyzer.classes)}", flush=True)
+    events = []
+    if src.live:
+        outages = [o for o in src.outages if o.end_s is not None]  # gaps within the run
+        print(f"  signal      {SignalSummary.of(outages).text()}", flush=True)
+        events = [e for o in outages for e in outage_events(o)]
     if job.pdf is not None or notes:
         base = job.csv.name.removesuffix(".csv").removesuffix(".frames")
         notes_csv = job.csv.with_name(f"{base}.notes.csv")
@@ -169,6 +180,7 @@ def run_job(job: Job, analyzer: Analyzer, max_frames: int | None, notes: list[No
                     baseline=baseline),
             pdf_path=job.pdf, notes_csv_path=notes_csv if notes else None,
             metrics=load_metrics(analyzer.classifier.path), threshold=threshold,
+            events=events,
         )
         for path in written:
             print(f"  wrote       {path}", flush=True)

@@ -20,6 +20,7 @@ from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QMainWindow, QMessageBox
 
 from app.core.analysis.analyzer import Analyzer
+from app.core.analysis.live_feed import FeedState
 from app.core.analysis.uncertainty import Threshold
 from app.core.session.store import SessionMeta, SessionStore, video_backup_dir
 
@@ -94,6 +95,7 @@ class MainWindow(QMainWindow):
         # A worker opening the next source, with the stored session it reopens (or None).
         self._pending: tuple[AnalysisWorker, QThread, Reopened | None] | None = None
         self._retired: list[tuple[AnalysisWorker, QThread]] = []
+        self._feed: FeedState | None = None  # the live source's last state (None: not live)
 
         self.finished = FinishedBar(self.export_pdf, self.export_csv)
         self.setCentralWidget(main_layout(self.video, self.transport, self.notes, self.timeline,
@@ -121,6 +123,10 @@ class MainWindow(QMainWindow):
         self._status_timer.timeout.connect(self.status.tick)
         self._status_timer.timeout.connect(self._reap_retired)
         self._status_timer.start()
+        # While the signal is lost the session clock runs on: the playhead follows it.
+        self._outage_timer = QTimer(self)
+        self._outage_timer.setInterval(200)
+        self._outage_timer.timeout.connect(self._follow_clock)
         # Python's cycle collector runs in whichever thread allocates when a threshold is hit:
         # a session load or export thread could free GUI objects caught in cycles (pyqtgraph
         # items, dialogs) off their thread, leaving their Qt timers to fire on freed memory
@@ -167,7 +173,23 @@ class MainWindow(QMainWindow):
             self.worker.select_patient_at(x, y)
 
     def new_note(self) -> None:
-        self.notes.begin_note(self.model.position)
+        self.notes.begin_note(self.note_time())
+
+    def session_now(self) -> float | None:
+        """The live session's clock now (it runs through outages); None if not live."""
+        feed = self._feed
+        if feed is None or feed.origin is None:
+            return None
+        return max(0.0, time.monotonic() - feed.origin)
+
+    def note_time(self) -> float:
+        """When a new note is stamped: the frame on screen, or during an outage the session
+        clock (the clinician's remark belongs to now, not to the last frame)."""
+        if self._feed is not None and self._feed.lost_since_s is not None:
+            now = self.session_now()
+            if now is not None:
+                return now
+        return self.model.position
 
     def delete_note(self) -> None:
         self.notes.delete_selected()
@@ -323,6 +345,7 @@ class MainWindow(QMainWindow):
         if loaded is not None:
             self.demo = False
         self.transport.set_source(info)
+        self._set_feed(None)
         self.finished.hide()
         self._update_title()
         self.status.tick()
@@ -373,6 +396,21 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage("Open the stream again (File > Open source…) to start "
                                          "a new session on it", 8000)
 
+    def end_session(self) -> None:
+        """The clinician ends the session (a live one never ends by itself): the source is
+        closed, everything saved, and the exports are offered."""
+        if self.worker is None:
+            return
+        self._retire(self.worker, self.worker_thread)
+        self.worker = self.worker_thread = None
+        self._set_feed(None)
+        self.transport.live_label.hide()
+        if self.sessions.recording is not None:
+            self.sessions.recording.flush()
+        self.video.show_message("Session ended · File > New session… starts another")
+        self.finished.show_finished(self.sessions.session_id is not None)
+        self._update_title()
+
     def _start_worker(self, source, autostart: bool, reopened: Reopened | None = None):
         if self._pending is not None:
             self._retire(*self._pending[:2])
@@ -387,6 +425,7 @@ class MainWindow(QMainWindow):
         worker.sigPatientSelected.connect(self._on_patient_selected)
         worker.sigPatientSwitched.connect(self._on_patient_switched)
         worker.sigEnded.connect(self._on_ended)
+        worker.sigSignal.connect(self._on_signal)
         thread = start_in_thread(worker, self)
         if autostart:
             self.worker, self.worker_thread = worker, thread
@@ -441,6 +480,49 @@ class MainWindow(QMainWindow):
         self.video.show_packet(packet)
         self.transport.set_position(packet.time_s)
         self.status.frame_shown()
+        if (now := self.session_now()) is not None:
+            self.status.delay_s = now - packet.time_s  # behind the frame's arrival
+
+    @Slot(object)
+    def _on_signal(self, state: FeedState) -> None:
+        """A live source's feed state: outages go on the record, the views say so."""
+        if self.sender() is not self.worker:
+            return
+        was_lost = self._feed is not None and self._feed.lost_since_s is not None
+        self._set_feed(state)
+        self.sessions.record_outages(state.outages, state.reason)
+        lost = state.lost_since_s is not None
+        if lost and not was_lost:
+            self.statusBar().showMessage(self.video.signal_text)
+        elif was_lost and not lost and state.outages:
+            back = state.outages[-1]
+            self.statusBar().showMessage(
+                f"Signal back at {format_time(back.end_s, tenths=True)} after "
+                f"{back.duration():.1f} s without: the same session goes on", 8000)
+
+    def _set_feed(self, state: FeedState | None) -> None:
+        self._feed = state
+        lost = state is not None and state.lost_since_s is not None
+        if lost:
+            tries = f" (attempt {state.attempts})" if state.attempts else ""
+            self.video.signal_text = (f"No signal since {format_time(state.lost_since_s)} — "
+                                      f"reconnecting…{tries}")
+        else:
+            self.video.signal_text = ""
+        self.video.update()
+        self.transport.set_signal(lost)
+        self.status.set_signal(state)
+        if lost and not self._outage_timer.isActive():
+            self._outage_timer.start()
+        elif not lost:
+            self._outage_timer.stop()
+
+    def _follow_clock(self) -> None:
+        """During an outage the playhead and time read-out follow the session clock."""
+        now = self.session_now()
+        if now is not None and now > self.model.position:
+            self.model.set_position(now)
+            self.transport.set_position(now)
 
     @Slot(bool)
     def _on_playing(self, playing: bool) -> None:
@@ -497,6 +579,7 @@ class MainWindow(QMainWindow):
                 stop_thread(*pair)
         self._pending = None
         self._status_timer.stop()
+        self._outage_timer.stop()
         self.sessions.end()  # the last frames and notes reach the store
         # Drop frames still queued for this window now, while this thread holds the GIL: if Qt
         # freed them later, during the window's C++ deletion, it would have to take the GIL

@@ -17,6 +17,7 @@ MENUS: dict[str, list] = {
     "&File": [
         ("&New session…", ["Ctrl+Shift+N"], "new_session"),
         ("&Open source…", ["Ctrl+O"], "open_source_dialog"),
+        ("&End session", ["Ctrl+Shift+W"], "end_session"),
         ("&Sessions…", ["Ctrl+Shift+O"], "open_sessions_dialog"),
         ("&Patient code…", ["Ctrl+Shift+P"], "ask_patient_code"),
         ("Pa&tient…", ["Ctrl+Shift+T"], "open_patient_course"),

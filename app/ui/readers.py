@@ -88,7 +88,9 @@ class RecordingReader:
 
 
 class LiveReader:
-    """Cameras, streams and still images: the core `Source`'s own iteration, one frame a call."""
+    """Cameras, streams and still images. A live source is read by its `LiveFeed` (its own
+    thread, keeping only the newest frame: after any hold-up the worker gets the present);
+    a still image is the core `Source`'s one frame."""
 
     seekable = False
 
@@ -97,12 +99,22 @@ class LiveReader:
         self.info = SourceInfo(source.name, source.kind, source.live, False, source.fps,
                                count, source.path)
         self._source = source
-        self._frames = iter(source)
+        self.feed = source.feed(keep="newest") if source.live else None
+        self._frames = iter(()) if source.live else iter(source)
+        self._taken = 0  # live frames handed out: their indices, dense (stale ones dropped)
 
     def seek(self, index: int) -> None:  # live input cannot be repositioned
         pass
 
-    def read(self) -> Frame | None:
+    def read(self, timeout: float = 0.1) -> Frame | None:
+        """The next frame; for a live source the newest one, or None if none came within
+        `timeout` (the feed's `state()` says whether the signal is lost)."""
+        if self.feed is not None:
+            frame = self.feed.get(timeout)
+            if frame is None:
+                return None
+            self._taken += 1  # numbered as analysed, so indices stay dense (results.py)
+            return Frame(self._taken - 1, frame.time_s, frame.image)
         return next(self._frames, None)
 
     def close(self) -> None:

@@ -16,6 +16,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Signal
 
 from app.core.errors import CoreError
+from app.core.session.outages import outage_events
 from app.core.session.store import LoadedSession, SessionStore
 from app.core.session.types import Event
 from app.core.session.video import VideoRecorder
@@ -68,6 +69,7 @@ class SessionController(QObject):
         self.recording: SessionRecording | None = None
         self.video_recorder: VideoRecorder | None = None  # the live video, by consent
         self._source = ""  # what the store calls the source of the session shown
+        self._outages_kept = (0, 0)  # outages of this session whose loss / return are saved
 
     @property
     def patient_code(self) -> str:
@@ -82,6 +84,7 @@ class SessionController(QObject):
         """Record what the model now shows: a new session (with `self.details`), or `loaded`
         continued; `record=False` (the demo clip before a session is started): nothing."""
         self.end()
+        self._outages_kept = (0, 0)
         if self.store is None or not record:
             return
         try:
@@ -178,6 +181,29 @@ class SessionController(QObject):
             self.store.add_event(self.recording.session_id, time_s, event.kind, event.detail)
         except CoreError as exc:
             self.sigError.emit(f"Patient switch not saved: {exc}")
+
+    def record_outages(self, outages, reason: str = "") -> None:
+        """Keep the live feed's outages (all so far, the last maybe still on) as session
+        events: a loss the moment it is known, its return once frames are back."""
+        lost, back = self._outages_kept
+        new: list[Event] = []
+        for i, outage in enumerate(outages):
+            events = outage_events(outage, reason)
+            if i >= lost:
+                new.append(events[0])
+                lost = i + 1
+            if i >= back and len(events) > 1:
+                new.append(events[1])
+                back = i + 1
+        self._outages_kept = (lost, back)
+        for event in new:
+            self.model.add_event(event)
+            if self.recording is not None:
+                try:
+                    self.store.add_event(self.recording.session_id, event.time_s, event.kind,
+                                         event.detail)
+                except CoreError as exc:
+                    self.sigError.emit(f"Signal loss not saved: {exc}")
 
     def set_baseline(self, baseline) -> None:
         """Keep the patient's baseline (or None: remove it) with the session being recorded."""

@@ -14,10 +14,12 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal
 
 from app.core.analysis.baseline import Baseline
+from app.core.analysis.live_feed import Outage
 from app.core.analysis.results import FrameResult
 from app.core.analysis.uncertainty import OFF, Threshold
 from app.core.report.note_labels import NoteLabel, labels_for
 from app.core.session.notes import Note, note_numbers
+from app.core.session.outages import outages_from_events
 from app.core.session.types import Event
 
 from .readers import SourceInfo
@@ -45,7 +47,7 @@ class SessionModel(QObject):
         self.position = 0.0
         self.threshold: Threshold = OFF  # the model's uncertainty threshold (set by the window)
         self.baseline: Baseline | None = None  # when set, labels use corrected probabilities
-        self.events: list[Event] = []  # patient switches, in time order
+        self.events: list[Event] = []  # patient switches, signal lost/back, in time order
         self._notes: list[Note] = []
         self._next_note_id = 1
 
@@ -87,6 +89,10 @@ class SessionModel(QObject):
         self.events = sorted(events, key=lambda e: e.time_s)
         self.sigEventsChanged.emit()
 
+    def outages(self) -> list[Outage]:
+        """Stretches without signal (live sources), the last one open while it lasts."""
+        return outages_from_events(self.events)
+
     def drop_results_from(self, index: int) -> None:
         """Frames from `index` on are analysed again: the timeline forgets them."""
         self.buffer.truncate(index)
@@ -111,7 +117,7 @@ class SessionModel(QObject):
         probs = raw if self.baseline is None else self.baseline.correct(raw)
         top = np.max(raw, axis=1)  # the model's own confidence decides "uncertain"
         return labels_for(times, probs, [n.time_s for n in notes], self.classes, top=top,
-                          uncertain_below=self.threshold.value)
+                          uncertain_below=self.threshold.value, outages=self.outages())
 
     # -- notes ----------------------------------------------------------------------------
     @property

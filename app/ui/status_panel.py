@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QLabel, QStatusBar
 from app.core.analysis.providers import device_label
 
 from .session_model import SessionModel
+from .timefmt import format_time
 
 
 class StatusPanel:
@@ -22,10 +23,41 @@ class StatusPanel:
         self.analysed = QLabel("0 frames analysed")
         self.faces = QLabel("face: —")
         self.saving = QLabel("Not saved")
-        for w in (self.saving, self.source, self.rate, self.provider, self.analysed, self.faces):
+        self.signal = QLabel()  # live sources: delay and dropped frames, or no signal
+        self.signal.hide()
+        for w in (self.saving, self.source, self.signal, self.rate, self.provider,
+                  self.analysed, self.faces):
             bar.addPermanentWidget(w)
         self._frames, self._since = 0, time.monotonic()
         self.fps = 0.0
+        self.feed = None  # the live feed's last FeedState
+        self.delay_s: float | None = None  # the frame on screen arrived this long ago
+
+    def set_signal(self, state) -> None:
+        """A live source's FeedState (None: not live)."""
+        self.feed = state
+        if state is None:
+            self.delay_s = None
+        self._show_signal()
+
+    def _show_signal(self) -> None:
+        state = self.feed
+        self.signal.setVisible(state is not None)
+        if state is None:
+            return
+        if state.lost_since_s is not None:
+            self.signal.setText(f"No signal since {format_time(state.lost_since_s)}")
+            self.signal.setStyleSheet("color: #C0392B; font-weight: 600;")
+        else:
+            delay = "—" if self.delay_s is None else f"{max(self.delay_s, 0.0):.2f} s"
+            self.signal.setText(f"delay {delay} · {state.dropped:,} stale dropped")
+            self.signal.setStyleSheet("")
+        lost = len(state.outages)
+        self.signal.setToolTip(
+            "Delay: how long ago the frame on screen arrived. Stale frames: replaced by a newer "
+            "one before they could be shown (never a backlog)."
+            + (f"\nSignal lost {lost} time{'s' if lost != 1 else ''} in this session"
+               if lost else ""))
 
     def set_saving(self, session_id: int | None, patient_code: str, error: str = "",
                    demo: bool = False, finished: bool = False) -> None:
@@ -70,3 +102,4 @@ class StatusPanel:
         share = f"{buf.with_face / buf.analysed:.0%}" if buf.analysed else "—"
         self.faces.setText(f"patient visible: {share}")
         self.faces.setToolTip("Share of analysed frames in which the patient's face was found")
+        self._show_signal()

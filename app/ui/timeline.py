@@ -4,8 +4,10 @@ pyqtgraph practice: the plot, playhead and one curve per class are created once 
 only if a new model brings other classes); a 10 Hz timer calls `setData` with views of the
 model's preallocated buffers, and only when they changed, never per frame. Curves downsample
 by peak and clip to the view, so a 2-hour session draws as fast as a 2-minute one. Gaps without
-a face are NaN and stay visible (connect="finite"). Clinician notes are dashed vertical markers
-numbered as in the notes list; a click anywhere on the plot asks to seek there.
+a face are NaN and stay visible (connect="finite"). A live source's outages are hatched grey
+bands marked *no signal* (the curves are hidden under them: no frame, not no face). Clinician
+notes are dashed vertical markers numbered as in the notes list; a click anywhere on the plot
+asks to seek there.
 """
 
 from __future__ import annotations
@@ -113,6 +115,7 @@ class TimelineView(QWidget):
         model.sigBaselineChanged.connect(self._on_baseline)
         model.sigEventsChanged.connect(self._draw_events)
         self._event_lines: list[pg.InfiniteLine] = []
+        self._outage_bands: list[pg.LinearRegionItem] = []
         model.sigPositionChanged.connect(self.playhead.setValue)
         self._timer = QTimer(self)
         self._timer.setInterval(100)
@@ -209,12 +212,16 @@ class TimelineView(QWidget):
         return self.model.baseline is not None and self.baseline_box.isChecked()
 
     def _draw_events(self) -> None:
-        """A solid line where the patient became another face (a click on a face)."""
+        """A solid line where the patient became another face (a click on a face), a band
+        where a live source had no signal."""
         item = self.plot.getPlotItem()
         for line in self._event_lines:
             item.removeItem(line)
         self._event_lines = []
+        self._draw_outages()
         for event in self.model.events:
+            if event.kind != "patient":
+                continue
             line = pg.InfiniteLine(
                 pos=event.time_s, angle=90, movable=False,
                 pen=pg.mkPen(theme.SWITCH, width=2), label=f"patient → {event.detail}",
@@ -227,6 +234,47 @@ class TimelineView(QWidget):
     def event_marker_count(self) -> int:
         return len(self._event_lines)
 
+    def _draw_outages(self) -> None:
+        item = self.plot.getPlotItem()
+        outages = self.model.outages()
+        while len(self._outage_bands) > len(outages):
+            band = self._outage_bands.pop()
+            item.removeItem(band.under)
+            item.removeItem(band)
+        while len(self._outage_bands) < len(outages):
+            brush = pg.mkBrush(theme.NO_SIGNAL)
+            brush.setStyle(Qt.BrushStyle.BDiagPattern)
+            band = pg.LinearRegionItem(movable=False, brush=brush,
+                                       pen=pg.mkPen(theme.NO_SIGNAL, width=1))
+            band.setZValue(9)  # over the curves (nothing was seen there), under the notes
+            # an opaque white under the hatching hides the curve joining across the gap
+            under = pg.LinearRegionItem(movable=False, brush=pg.mkBrush(255, 255, 255, 255),
+                                        pen=pg.mkPen(None))
+            under.setZValue(8)
+            band.under = under
+            pg.InfLineLabel(band.lines[0], "no signal", position=0.5, rotateAxis=(1, 0),
+                            anchor=(1, 1), color=theme.NO_SIGNAL)
+            item.addItem(under, ignoreBounds=True)
+            item.addItem(band, ignoreBounds=True)
+            self._outage_bands.append(band)
+        self._place_outages(outages)
+
+    def _place_outages(self, outages) -> None:
+        for band, outage in zip(self._outage_bands, outages, strict=True):
+            end = outage.end_s if outage.end_s is not None else max(self.model.position,
+                                                                    outage.start_s)
+            band.setRegion((outage.start_s, end))
+            band.under.setRegion((outage.start_s, end))
+            band.setToolTip(f"No signal {format_time(outage.start_s, tenths=True)} – "
+                            f"{format_time(end, tenths=True)}"
+                            + (" (still lost)" if outage.end_s is None else ""))
+
+    def outage_band_count(self) -> int:
+        return len(self._outage_bands)
+
+    def outage_regions(self) -> list[tuple[float, float]]:
+        return [tuple(b.getRegion()) for b in self._outage_bands]
+
     # -- drawing ----------------------------------------------------------------------------
     def _refresh(self) -> None:
         buf, state = self.model.buffer, (self.smoothed, self.corrected)
@@ -237,6 +285,10 @@ class TimelineView(QWidget):
             for k, curve in enumerate(self._curves):
                 curve.setData(x, y[:, k], connect="finite")
             self._drawn = (buf.version, state)
+        if self._outage_bands and self._outage_bands[-1].getRegion()[1] < self.model.position:
+            outages = self.model.outages()
+            if outages and outages[-1].end_s is None:
+                self._place_outages(outages)  # the band of an outage still on grows
         if self._follow:
             self._apply_window()
 

@@ -66,6 +66,14 @@ class TransportBar(QWidget):
         self.slider.setRange(0, int(self._duration * 1000))
         self.set_position(0.0)
 
+    def set_signal(self, lost: bool) -> None:
+        """The live badge: red LIVE, or grey NO SIGNAL while a live source is lost."""
+        self.live_label.setText("● NO SIGNAL" if lost else "● LIVE")
+        self.live_label.setStyleSheet("color: #6B7780; font-weight: 600;" if lost
+                                      else "color: #C0392B; font-weight: 600;")
+        self.live_label.setToolTip("The live source delivers no frames; reconnecting" if lost
+                                   else "A live source: frames as they arrive")
+
     def set_playing(self, playing: bool) -> None:
         self.play_button.setIcon(self._icons[1] if playing else self._icons[0])
 

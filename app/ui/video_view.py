@@ -27,6 +27,7 @@ class VideoView(QWidget):
         self._packet: FramePacket | None = None
         self._message = "Opening source…"
         self.caption = ""  # a label over the picture, e.g. that this is the demo clip
+        self.signal_text = ""  # a live source without signal: said over the last picture
         self.uncertain_below = 0.0  # a face whose top probability is lower reads "uncertain"
         self.baseline = None  # the patient's Baseline: the patient's tag reads corrected
         self.classes: tuple[str, ...] = ()
@@ -76,7 +77,14 @@ class VideoView(QWidget):
         p.fillRect(self.rect(), QColor("#12181C"))
         if self._packet is None:
             p.setPen(QColor("#AEB8C0"))
-            p.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, self._message)
+            p.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter,
+                       self.signal_text or self._message)
+            return
+        if self.signal_text:  # the last picture, dimmed, under what is going on
+            p.setOpacity(0.35)
+            p.drawImage(self.image_rect(), self._packet.image)
+            p.setOpacity(1.0)
+            self._signal_banner(p, self.signal_text)
             return
         p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
@@ -157,6 +165,21 @@ class VideoView(QWidget):
         p.setPen(Qt.PenStyle.NoPen)
         p.setBrush(QColor(138, 90, 0, 220))
         p.drawRoundedRect(box, 4, 4)
+        p.setFont(font)
+        p.setPen(QColor("white"))
+        p.drawText(box, Qt.AlignmentFlag.AlignCenter, text)
+        p.setFont(self.font())
+
+    def _signal_banner(self, p: QPainter, text: str) -> None:
+        font = QFont(self.font())
+        font.setPointSizeF(font.pointSizeF() * 1.3)
+        font.setBold(True)
+        metrics = QFontMetrics(font)
+        w, h = metrics.horizontalAdvance(text) + 32, metrics.height() + 20
+        box = QRectF((self.width() - w) / 2, (self.height() - h) / 2, w, h)
+        p.setPen(Qt.PenStyle.NoPen)
+        p.setBrush(QColor(192, 57, 43, 235))
+        p.drawRoundedRect(box, 6, 6)
         p.setFont(font)
         p.setPen(QColor("white"))
         p.drawText(box, Qt.AlignmentFlag.AlignCenter, text)

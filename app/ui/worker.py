@@ -13,6 +13,10 @@ context and then cached for good); playing from there analyses it. When analysis
 earlier time than it last ran, the analyzer is reset (its tracker expects time to move forward).
 Recordings are paced to their own timestamps (`speed` x real time); when analysis is slower than
 that, playback slows down instead of skipping frames, so no frame goes unanalysed.
+
+Live sources never end on their own: their `LiveFeed` hands over the newest frame (stale ones
+are dropped and counted), declares the signal lost and reconnects; the worker passes its state
+on (`sigSignal`, a `FeedState`, on every change and each second) and waits for frames again.
 """
 
 from __future__ import annotations
@@ -45,6 +49,7 @@ class AnalysisWorker(QObject):
     sigPatientSwitched = Signal(int, float, int, bool)
     sigError = Signal(str)
     sigEnded = Signal()  # the source has no more frames (end of a recording, stream closed)
+    sigSignal = Signal(object)  # FeedState of a live source: on every change, and each second
     sigFinished = Signal()
 
     def __init__(self, analyzer: Analyzer, source, *, autostart: bool = True,
@@ -71,6 +76,7 @@ class AnalysisWorker(QObject):
         self._anchor: tuple[float, float] | None = None  # (wall clock, media time) of pacing
         self._last_analysed: tuple[int, float] | None = None  # (index, time) fed to analyzer
         self._at_end = False
+        self._signal_sent: tuple | None = None  # what the last sigSignal said, and when
         self.analysed_count = 0  # frames analysed by this worker (not from the cache)
         # A live session's video recorder (session/video.py), set by the window: each analysed
         # live frame is offered to it with its index and time; it never blocks this loop.
@@ -142,6 +148,8 @@ class AnalysisWorker(QObject):
             self._drain(block=not self.playing)
             if self._stopping:
                 break
+            if self.info.live:
+                self._report_signal()
             if self._pending_seek is not None:
                 self._do_seek()
             elif self._pending_step:
@@ -186,7 +194,28 @@ class AnalysisWorker(QObject):
             self.playing = playing
             self.sigPlaying.emit(playing)
 
+    def _report_signal(self) -> None:
+        """Tell the GUI how the live feed is doing when that changed, or a second passed."""
+        feed = getattr(self._reader, "feed", None)
+        if feed is None:
+            return
+        state = feed.state()
+        key = (state.live, state.lost_since_s, state.attempts, state.ended, len(state.outages))
+        now = time.monotonic()
+        if self._signal_sent is None or self._signal_sent[0] != key \
+                or now - self._signal_sent[1] >= 1.0:
+            self._signal_sent = (key, now)
+            self.sigSignal.emit(state)
+
+    def _play_live(self) -> None:
+        frame = self._reader.read(0.1)  # the newest frame, or None: no signal (yet)
+        if frame is not None:
+            self._show(frame, analyse=True)
+
     def _play_one(self) -> None:
+        if self.info.live:
+            self._play_live()
+            return
         frame, self._held = self._held, None
         frame = frame or self._read()
         if frame is None:

@@ -5,7 +5,12 @@ Contract (every consumer — frames CSV, UI timeline, session store, PDF — rel
 - One `FrameResult` per decoded frame, in decode order, none skipped; `index` counts from 0
   without gaps within one source.
 - `time_s` is seconds from the start of the source: the file's own timestamps for recordings
-  (CAP_PROP_POS_MSEC), a monotonic clock for live sources (camera, stream). Non-decreasing.
+  (CAP_PROP_POS_MSEC), a monotonic clock at each frame's arrival for live sources (camera,
+  stream without a known end; live_feed.py). Non-decreasing. A live source's outages (no
+  signal) are gaps in `time_s`, kept beside the results as session events, never as frames.
+- Live in the app, the analysis takes the newest frame: frames that arrived while it was busy
+  are dropped and counted (never a backlog), and `index` counts the frames analysed, so it
+  stays dense; `fer-analyze` keeps every frame.
 - `faces` holds every face shown in this frame, ordered by `track_id`: detected in this frame
   (`detected=True`), or held for a few frames after a miss so boxes do not flicker
   (`detected=False`: not classified, `probs == ()` and `label == ""`). A frame without a face

@@ -18,11 +18,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from app.core.analysis.live_feed import Outage
 from app.core.analysis.results import FrameResult
 from app.core.analysis.uncertainty import OFF, UNCERTAIN, Threshold
 from app.core.errors import CoreError
 from app.core.report.note_labels import NoteLabel, note_labels
 from app.core.session.notes import Note, note_numbers
+from app.core.session.outages import outages_from_events
 from app.core.session.store import LoadedSession, SessionMeta
 from app.core.session.types import Event
 
@@ -39,7 +41,7 @@ class ReportData:
     metrics: dict | None = None  # the model's metrics.json, None when unknown
     threshold: Threshold = OFF  # below it a frame is uncertain (uncertainty.py)
     raw_frames: Sequence[FrameResult] | None = None  # `frames` before the baseline correction
-    events: Sequence[Event] = ()  # e.g. the patient became another face (a click)
+    events: Sequence[Event] = ()  # the patient became another face (a click); signal lost
     sorted_notes: tuple[Note, ...] = field(init=False)  # in time order
     note_numbers: tuple[int, ...] = field(init=False)  # each one's number (order made), as above
     note_labels: tuple[NoteLabel, ...] = field(init=False)  # the model's label of each, as above
@@ -50,7 +52,8 @@ class ReportData:
         object.__setattr__(self, "note_numbers", tuple(note_numbers(notes)))
         object.__setattr__(self, "note_labels", tuple(note_labels(
             self.frames, [n.time_s for n in notes], self.classes,
-            uncertain_below=self.threshold.value, raw=self.raw_frames)))
+            uncertain_below=self.threshold.value, raw=self.raw_frames,
+            outages=self.outages)))
 
     @property
     def classes(self) -> tuple[str, ...]:
@@ -59,6 +62,11 @@ class ReportData:
     @property
     def duration_s(self) -> float:
         return self.frames[-1].time_s if self.frames else 0.0
+
+    @property
+    def outages(self) -> list[Outage]:
+        """Stretches without signal (live sessions); one still open ends with the session."""
+        return outages_from_events(self.events, self.duration_s)
 
     @classmethod
     def from_session(cls, session: LoadedSession, metrics: dict | None = None,

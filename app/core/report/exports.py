@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
+from app.core.analysis.live_feed import Outage
 from app.core.analysis.results import FrameResult
 from app.core.analysis.uncertainty import OFF, Threshold
 from app.core.errors import CoreError
@@ -29,11 +30,15 @@ __all__ = ["ExportError", "export_report", "export_session", "write_frames_csv"]
 
 def write_frames_csv(path: str | Path, frames: Sequence[FrameResult],
                      classes: Sequence[str], threshold: Threshold = OFF,
-                     raw: Sequence[FrameResult] | None = None) -> Path:
+                     raw: Sequence[FrameResult] | None = None,
+                     outages: Sequence[Outage] = ()) -> Path:
     """The frames CSV of DESIGN.md for frames already in memory (a stored session); `raw`:
-    the frames before a baseline correction (adds the `raw_p_*` columns)."""
+    the frames before a baseline correction (adds the `raw_p_*` columns); `outages` of a
+    live session that lost its signal add the `no_signal_s` column."""
+    counted = (lambda: outages) if outages else None
     try:
-        with FramesCsvWriter(path, classes, threshold=threshold, raw=raw is not None) as writer:
+        with FramesCsvWriter(path, classes, threshold=threshold, raw=raw is not None,
+                             outages=counted) as writer:
             writer.write_all(frames, raw)
     except OSError as exc:
         raise ExportError(f"cannot write the frames CSV {path}: {exc.strerror or exc}") from None
@@ -76,7 +81,7 @@ def export_report(
     written = []
     if frames_csv_path is not None:
         written.append(write_frames_csv(frames_csv_path, frames, classes, threshold,
-                                        raw if meta.baseline else None))
+                                        raw if meta.baseline else None, data.outages))
     if notes_csv_path is not None:
         written.append(write_notes_csv(notes_csv_path, data))
     if pdf_path is not None:

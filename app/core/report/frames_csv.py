@@ -1,15 +1,19 @@
 """The frames CSV (DESIGN.md): one row per decoded frame, in order, none skipped.
 
     frame,time_s,faces,label,p_happy,p_sad,p_surprise,p_neutral,uncertain[,raw_p_happy,...]
+    [,no_signal_s]
 
 The `p_` columns follow the model's classes. A frame without a (patient) face has empty
 `label`, `p_` and `uncertain` cells; `faces` counts every face shown in the frame. Extra
 columns come after the contract's, so readers of `frame,time_s,faces,label,p_*` keep working:
 `uncertain` is 1 when the top probability is below the model's threshold (uncertainty.py; the
 label is kept, but it should not be read as a confident one), else 0; `raw_p_*` hold the
-model's own probabilities when `label`/`p_*` are baseline-corrected (baseline.py). The writer
-streams and flushes every `flush_every` rows, so a crash or a bad input keeps the rows written
-so far.
+model's own probabilities when `label`/`p_*` are baseline-corrected (baseline.py);
+`no_signal_s` (live sources: fer-analyze on a camera or stream, the app's export of a session
+that lost its signal) is, on the first frame after an outage, the seconds without signal
+before it, else empty: its sum is the time without signal, its filled cells the outages. The
+writer streams and flushes every `flush_every` rows, so a crash or a bad input keeps the rows
+written so far.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ import csv
 import errno
 import io
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,9 +35,13 @@ from app.core.paths import open_private
 BASE_COLUMNS = ("frame", "time_s", "faces", "label")
 
 
-def header(classes: Sequence[str], raw: bool = False) -> list[str]:
+NO_SIGNAL_COLUMN = "no_signal_s"
+
+
+def header(classes: Sequence[str], raw: bool = False, signal: bool = False) -> list[str]:
     raw_cols = [f"raw_p_{c}" for c in classes] if raw else []
-    return [*BASE_COLUMNS, *(f"p_{c}" for c in classes), "uncertain", *raw_cols]
+    signal_cols = [NO_SIGNAL_COLUMN] if signal else []
+    return [*BASE_COLUMNS, *(f"p_{c}" for c in classes), "uncertain", *raw_cols, *signal_cols]
 
 
 class FramesCsvWriter:
@@ -42,14 +50,17 @@ class FramesCsvWriter:
     The file is 0600 (patient data). Rows go to disk every `flush_every` rows; if a write
     fails (full disk), the file is cut back to its last whole row and a one-line CoreError
     names the file, so the CSV always ends on a complete row. `raw=True` adds the `raw_p_*`
-    columns (`write(result, raw_probs)`).
+    columns (`write(result, raw_probs)`). `outages` (a callable giving the live source's
+    `Outage`s so far) adds `no_signal_s`, filled on the first row after each outage.
     """
 
     def __init__(self, path: str | Path, classes: Sequence[str], flush_every: int = 25, *,
-                 threshold: Threshold = OFF, raw: bool = False):
+                 threshold: Threshold = OFF, raw: bool = False,
+                 outages: Callable[[], Sequence] | None = None):
         self.path = Path(path)
         self.classes = tuple(classes)
         self.threshold, self.raw = threshold, raw
+        self._outages, self._prev_t = outages, float("-inf")
         self.flush_every = max(1, flush_every)
         self.rows = 0  # frame rows written (or buffered to be)
         self._kept = 0  # bytes on disk, ending on a whole row
@@ -61,7 +72,7 @@ class FramesCsvWriter:
             self._file = open_private(self.path, "wb", buffering=0)
         except OSError as exc:
             raise CoreError(f"cannot write {self.path}: {exc.strerror or exc}") from None
-        self._add(header(self.classes, raw), None)
+        self._add(header(self.classes, raw, outages is not None), None)
         self.flush()
 
     def write(self, result: FrameResult, raw_probs: Sequence[float] | None = None) -> None:
@@ -76,8 +87,14 @@ class FramesCsvWriter:
         raw = []
         if self.raw:
             raw = [""] * k if raw_probs is None else [f"{p:.4f}" for p in raw_probs]
+        signal = []
+        if self._outages is not None:
+            ended = [o.duration() for o in self._outages() if o.end_s is not None
+                     and self._prev_t + 1e-9 < o.end_s <= result.time_s + 1e-9]
+            signal = [f"{sum(ended):.3f}" if ended else ""]
+            self._prev_t = result.time_s
         self._add([result.index, f"{result.time_s:.3f}", result.n_detected, result.label or "",
-                   *probs, flag, *raw], result.index)
+                   *probs, flag, *raw, *signal], result.index)
         self.rows += 1
         if len(self._pending) >= self.flush_every:
             self.flush()
@@ -142,6 +159,7 @@ class FrameRow:
     probs: tuple[float, ...] | None  # in the order of FramesTable.classes
     uncertain: bool | None = None  # None: no face, or a file without the column
     raw: tuple[float, ...] | None = None  # raw_p_* (baseline-corrected files only)
+    no_signal_s: float | None = None  # seconds without signal before this frame (live)
 
 
 @dataclass(frozen=True)
@@ -179,8 +197,9 @@ def _row(cells: list[str], width: int, k: int, col: dict[str, int]) -> FrameRow:
     raw, first = None, col.get(f"raw_p_{_first_class(col)}")
     if first is not None and cells[first] != "":
         raw = tuple(float(c) for c in cells[first:first + k])
+    gap = cells[col[NO_SIGNAL_COLUMN]] if NO_SIGNAL_COLUMN in col else ""
     return FrameRow(int(cells[0]), float(cells[1]), int(cells[2]), cells[3] or None, probs,
-                    None if flag == "" else flag == "1", raw)
+                    None if flag == "" else flag == "1", raw, float(gap) if gap else None)
 
 
 def _first_class(col: dict[str, int]) -> str:

@@ -17,7 +17,9 @@ A tie goes to the label seen most recently. The outcome (`NoteLabel.status`):
 - `no_face`: frames were analysed in that second, none showed the patient;
 - `not_analysed`: no frame in that second was analysed (yet);
 - `after_end`: the note is later than the last analysed frame (more than 1.5 frame steps after
-  it): a note timed after the end of a recording is flagged, never given the last frame's label.
+  it): a note timed after the end of a recording is flagged, never given the last frame's label;
+- `no_signal`: the note falls in an outage of a live source (`outages`, session/outages.py):
+  the clinician saw something the camera did not deliver, so no frame speaks for it.
 
 Only `ok` notes are compared with the clinician's perceived emotion (agreement.py).
 """
@@ -34,13 +36,13 @@ from app.core.analysis.uncertainty import UNCERTAIN
 
 WINDOW_S = 1.0
 STATUS_TEXT = {"uncertain": UNCERTAIN, "no_face": "no face", "not_analysed": "not analysed",
-               "after_end": "after last frame"}
+               "after_end": "after last frame", "no_signal": "no signal"}
 
 
 @dataclass(frozen=True, slots=True)
 class NoteLabel:
     label: str | None  # an emotion class when status == "ok", else None
-    status: str  # ok | uncertain | no_face | not_analysed | after_end
+    status: str  # ok | uncertain | no_face | not_analysed | after_end | no_signal
 
     @property
     def text(self) -> str:
@@ -60,12 +62,15 @@ def frame_arrays(frames: Sequence[FrameResult], k: int) -> tuple[np.ndarray, np.
 
 def label_note(times: np.ndarray, probs: np.ndarray, time_s: float, classes: Sequence[str], *,
                uncertain_below: float = 0.0, window_s: float = WINDOW_S,
-               top: np.ndarray | None = None, step: float | None = None) -> NoteLabel:
+               top: np.ndarray | None = None, step: float | None = None,
+               outages: Sequence = ()) -> NoteLabel:
     """The note label from analysed frames: `times` sorted, `probs` [n, k] with NaN rows where
     no patient face (the probabilities the user sees: baseline-corrected when one is used);
     `top` [n]: the model's own top probability, which the uncertainty threshold is calibrated
     on (default: the top of `probs`); `step`: `frame_step(times)`, given when labelling many
-    notes."""
+    notes; `outages`: `Outage`s of a live source (an open one lasts on)."""
+    if in_outage(time_s, outages):
+        return NoteLabel(None, "no_signal")
     n = len(times)
     if n == 0:
         return NoteLabel(None, "not_analysed")
@@ -88,6 +93,11 @@ def label_note(times: np.ndarray, probs: np.ndarray, time_s: float, classes: Seq
     return NoteLabel(None, "uncertain") if winner < 0 else NoteLabel(classes[winner], "ok")
 
 
+def in_outage(time_s: float, outages: Sequence) -> bool:
+    """`time_s` lies in one of `outages` (start < t < end; an open one has no end)."""
+    return any(o.start_s < time_s and (o.end_s is None or time_s < o.end_s) for o in outages)
+
+
 def frame_step(times: np.ndarray) -> float:
     """The typical time between analysed frames (0 for fewer than two)."""
     return float(np.median(np.diff(times))) if len(times) > 1 else 0.0
@@ -95,18 +105,20 @@ def frame_step(times: np.ndarray) -> float:
 
 def labels_for(times: np.ndarray, probs: np.ndarray, note_times: Sequence[float],
                classes: Sequence[str], *, uncertain_below: float = 0.0,
-               top: np.ndarray | None = None) -> list[NoteLabel]:
+               top: np.ndarray | None = None, outages: Sequence = ()) -> list[NoteLabel]:
     """`label_note` for many notes over the same frames."""
     step = frame_step(times)
     return [label_note(times, probs, t, classes, uncertain_below=uncertain_below, top=top,
-                       step=step) for t in note_times]
+                       step=step, outages=outages) for t in note_times]
 
 
 def note_labels(frames: Sequence[FrameResult], times_s: Sequence[float],
                 classes: Sequence[str], *, uncertain_below: float = 0.0,
-                raw: Sequence[FrameResult] | None = None) -> list[NoteLabel]:
+                raw: Sequence[FrameResult] | None = None,
+                outages: Sequence = ()) -> list[NoteLabel]:
     """`label_note` for each note time, from FrameResults in time order (`raw`: the same
     frames before a baseline correction, for the uncertainty test)."""
     times, probs = frame_arrays(frames, len(classes))
     top = None if raw is None else np.max(frame_arrays(raw, len(classes))[1], axis=1)
-    return labels_for(times, probs, times_s, classes, uncertain_below=uncertain_below, top=top)
+    return labels_for(times, probs, times_s, classes, uncertain_below=uncertain_below, top=top,
+                      outages=outages)

@@ -45,6 +45,7 @@ from app.core.report.model_figures import mistakes_text, model_figures, summary,
 from app.core.report.palette import UNCERTAIN_COLOUR
 from app.core.report.style import MUTED, make_table, styles
 from app.core.report.timeline_figure import class_color, timeline_png
+from app.core.session.outages import SignalSummary
 
 DISCLAIMER = (
     "This report is decision support, not a diagnosis. The model classifies visible facial "
@@ -122,6 +123,11 @@ def _story(data: ReportData, st: dict, width: float, snapshot: Snapshot | None,
              ("Model", m.model_description + (f" ({m.model_choice})" if m.model_choice else "")),
              ("Uncertain below", _threshold(data)),
              ("Baseline", _baseline(data)), ("Notes", str(len(data.notes)))]
+    if outages := data.outages:  # a live source lost its signal: counted apart from no face
+        lost = SignalSummary.of(outages)
+        facts += [("Signal lost", f"{lost.count} time{'s' if lost.count != 1 else ''}"),
+                  ("No signal", f"{fmt_time(lost.seconds, tenths=True)} in all "
+                                f"({lost.seconds / max(data.duration_s, 1e-9):.1%})")]
     rows = [[p(f"<b>{a}</b>", st["small"]), p(escape(b), st["body"]),
              p(f"<b>{c}</b>", st["small"]), p(escape(d), st["body"])]
             for (a, b), (c, d) in zip(facts[::2], facts[1::2], strict=True)]
@@ -133,7 +139,8 @@ def _story(data: ReportData, st: dict, width: float, snapshot: Snapshot | None,
               if data.threshold.value > 0 else "")
     story.append(p("Lines: the model's probability of each emotion for the patient's face "
                    f"(gaps: face not seen). Strip: the most probable emotion{unsure}. Numbered "
-                   "markers: the notes below." + _switches(data), st["caption"]))
+                   "markers: the notes below." + _switches(data) + _outages(data),
+                   st["caption"]))
 
     story.append(p("Time in each emotion", st["h2"]))
     rows = [["Emotion", "Share of face time", "Where it dominated (longest stretches)"]]
@@ -246,7 +253,8 @@ def _figure(data: ReportData, width: float):
     png = timeline_png(data.frames, data.classes, data.sorted_notes, width_in=width / 72 * 1.1,
                        numbers=data.note_numbers, below=data.threshold.value,
                        raw=data.raw_frames, switches=[e.time_s for e in data.events
-                                                      if e.kind == "patient"])
+                                                      if e.kind == "patient"],
+                       outages=[(o.start_s, o.end_s) for o in data.outages])
     img = Image(io.BytesIO(png))
     img.drawHeight *= width / img.drawWidth
     img.drawWidth = width
@@ -260,6 +268,15 @@ def _switches(data: ReportData) -> str:
         return ""
     return (" Purple lines: the clinician made another face the patient, at "
             f"{', '.join(times)}; the figures follow that face from there on.")
+
+
+def _outages(data: ReportData) -> str:
+    if not (outages := data.outages):
+        return ""
+    spans = ", ".join(f"{fmt_time(o.start_s, True)}&ndash;{fmt_time(o.end_s, True)}"
+                      for o in outages)
+    return (f" Hatched grey: the live source delivered no frames (no signal) at {spans}; "
+            "notes made then are labelled 'no signal'.")
 
 
 def _baseline(data: ReportData) -> str:

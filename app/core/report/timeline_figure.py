@@ -50,13 +50,17 @@ def series(frames: Sequence[FrameResult], k: int, max_points: int = 2000):
         return (edges[:-1] + edges[1:]) / 2, np.where(n > 0, sums / np.maximum(n, 1), np.nan)
 
 
+NO_SIGNAL_EDGE = "#4A5560"  # hatching of a live source's outage
+
+
 def timeline_png(frames: Sequence[FrameResult], classes: Sequence[str], notes: Sequence[Note],
                  *, width_in: float = 7.2, height_in: float = 3.1, dpi: int = 200,
                  max_points: int = 2000, numbers: Sequence[int] | None = None,
                  below: float = 0.0, raw: Sequence[FrameResult] | None = None,
-                 switches: Sequence[float] = ()) -> bytes:
+                 switches: Sequence[float] = (),
+                 outages: Sequence[tuple[float, float]] = ()) -> bytes:
     """PNG bytes of the timeline; `notes` in time order, marked with `numbers` (default
-    1.. in the order given)."""
+    1.. in the order given); `outages`: (start, end) of a live source's lost signal."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
     from matplotlib.patches import Patch
@@ -89,6 +93,14 @@ def timeline_png(frames: Sequence[FrameResult], classes: Sequence[str], notes: S
         labels.append("uncertain")
     handles.append(Patch(color=NO_FACE, label="no face"))
     labels.append("no face")
+    for start, stop in outages:  # no frame at all: hatched, unlike "no face"
+        for axis in (ax, strip):
+            axis.axvspan(start, stop, facecolor="white", edgecolor=NO_SIGNAL_EDGE, hatch="////",
+                         lw=0.6, zorder=4)
+    if outages:
+        handles.append(Patch(facecolor="white", edgecolor=NO_SIGNAL_EDGE, hatch="////",
+                             label="no signal"))
+        labels.append("no signal")
 
     # uncertain: the model's own top probability (before a baseline) below the threshold
     top = np.max(series(raw, len(classes), max_points)[1] if raw is not None else p, axis=1)
