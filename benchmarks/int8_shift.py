@@ -6,6 +6,8 @@ In one run, for a float model and its int8 twin (default: the shipped pair):
 - the agreement set the quantizer records and the app's rule reads (validation faces with
   camera-like changes, twice, and the stock-media faces the detector cuts), rebuilt here the
   same way (`training.quantize.camera_sets`), so the recorded figure can be checked;
+- how often the float model changes its own class on that set under half a grey level of noise,
+  one grey level, or a 1-pixel shift (what an agreement rule can ask of int8 rounding);
 - the whole chain's frames/s (decode, detect, classify) on the stock clip at 640x360 with each.
 Then whether the app would run the int8 model (classifier.int8_rejection on its record).
 
@@ -69,7 +71,15 @@ def main(argv: list[str] | None = None) -> int:
     print(line("PublicTest, camera-like", *both(shifted), test.labels))
     _, gate = camera_sets(data["Training"].images, split_of(data, "val").images,
                           args.media if args.media.is_dir() else None, 300)
-    print(line("agreement set (quantizer's)", *both(gate), None))
+    pf_gate, pq_gate = both(gate)
+    print(line("agreement set (quantizer's)", pf_gate, pq_gate, None))
+    # how stable the float model itself is there: its own class under tiny input changes
+    noise = np.random.default_rng(SEED)
+    for name, changed in (("+-0.5 grey-level noise", gate + noise.normal(0, 0.5, gate.shape)),
+                          ("+-1 grey-level noise", gate + noise.normal(0, 1.0, gate.shape)),
+                          ("1-pixel shift", np.roll(gate, 1, axis=2))):
+        moved = predict(args.float_path, np.clip(changed, 0, 255).astype(np.float32))
+        print(line(f"float vs float, {name}", pf_gate, moved, None))
 
     import onnxruntime as ort
 
