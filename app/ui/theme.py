@@ -16,6 +16,7 @@ OTHER_FACE = "#D8DEE4"
 NOTE = "#1F7A8C"
 PLAYHEAD = "#C0392B"
 SWITCH = palette.SWITCH_COLOUR  # a patient switch on the timeline
+TURNED_AWAY = palette.TURNED_AWAY_COLOUR  # the patient's face turned away: a timeline band
 UNCERTAIN = "#8A939B"  # the uncertainty threshold line, uncertain face tags
 TEXT = "#1E2A32"
 MUTED = "#5B6770"

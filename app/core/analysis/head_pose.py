@@ -1,0 +1,95 @@
+"""Head yaw from BlazeFace's keypoints, and when a face counts as *turned away* (issue 29).
+
+Geometry (docs/head_pose.md). Seen from the camera (orthographic, a few face widths away), a
+head turned by yaw θ about its vertical axis moves every point by its depth: a point `z` mm in
+front of the axis shifts sideways by `z·sin θ`, and the two eyes, `D` apart, close up to
+`D·cos θ`. The nose tip stands `d` mm in front of the eyes, so its sideways distance from the
+eye midpoint, measured along the eye line (which undoes head roll), in eye distances, is
+
+    s = d·sin θ / (D·cos θ) = (d / D) · tan θ,   so   θ = atan(s / NOSE_DEPTH),
+
+independent of the face's size, distance and roll. `NOSE_DEPTH = d / D` was measured on the
+29,079 FER-2013 faces BlazeFace finds, from the same faces' foreshortening (eye distance over
+the eye-to-mouth drop, against frontal faces): 0.61-0.68 in every band from 13 to 53 degrees
+(benchmarks/head_pose.py). Pitch changes both lengths alike and cancels.
+
+Sign: positive yaw = the person turned to their own left, which in an unmirrored camera
+image is the image's right (the nose moves from the right eye, on the image's left, towards
+the left eye). A mirrored image flips the sign.
+
+Weak where the model guesses: beyond about 55 degrees the far eye is hidden and BlazeFace
+places it by habit, so yaw is underestimated (real profiles read 55-85 degrees, see the docs);
+a Haar box has no keypoints and its yaw is unknown (None), never turned away.
+
+`TurnGate` decides per face track with hysteresis: a face becomes turned away at
+|yaw| >= `limit_deg` and stays so until |yaw| < `release_deg`, so a face held near the limit
+does not flicker between classified and turned away.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+
+RIGHT_EYE, LEFT_EYE, NOSE = 0, 1, 2  # BlazeFace keypoint order (blazeface.py)
+NOSE_DEPTH = 0.64  # nose tip in front of the eyes / eye distance (measured, see above)
+TURNED_LIMIT_DEG = 60.0  # turned away from here on (chosen by measurement: docs/head_pose.md)
+RELEASE_DEG = 50.0  # ... until the face comes back below this
+
+
+def yaw_deg(keypoints: np.ndarray | None) -> float | None:
+    """Head yaw in degrees (-90..90, positive: turned to the person's left) from BlazeFace's
+    six keypoints in image pixels; None without keypoints or with both eyes on one point."""
+    if keypoints is None:
+        return None
+    kps = np.asarray(keypoints, float)
+    if kps.shape[0] < 3 or not np.all(np.isfinite(kps[:3])):
+        return None
+    eye = kps[LEFT_EYE] - kps[RIGHT_EYE]
+    dist = float(np.hypot(*eye))
+    if dist < 1e-6:
+        return None
+    along = float((kps[NOSE] - (kps[LEFT_EYE] + kps[RIGHT_EYE]) / 2) @ eye) / dist
+    return math.degrees(math.atan2(along / dist, NOSE_DEPTH))
+
+
+@dataclass(frozen=True)
+class TurnConfig:
+    limit_deg: float = TURNED_LIMIT_DEG  # |yaw| from which a face is turned away; <= 0: off
+    release_deg: float = RELEASE_DEG  # ... and below which it is classified again
+
+    @property
+    def on(self) -> bool:
+        return self.limit_deg > 0
+
+
+class TurnGate:
+    """Turned away or not, per face track, with hysteresis (not thread-safe: one caller)."""
+
+    def __init__(self, config: TurnConfig | None = None):
+        self.config = config or TurnConfig()
+        self._away: set[int] = set()
+
+    def reset(self) -> None:
+        self._away.clear()
+
+    def update(self, track_id: int, yaw: float | None) -> bool:
+        """Whether face `track_id`, seen now at `yaw` (None: unknown), is turned away."""
+        cfg = self.config
+        if yaw is None or not cfg.on:
+            self._away.discard(track_id)
+            return False
+        bound = cfg.release_deg if track_id in self._away else cfg.limit_deg
+        away = abs(yaw) >= bound
+        if away:
+            self._away.add(track_id)
+        else:
+            self._away.discard(track_id)
+        return away
+
+    def keep_only(self, track_ids: Iterable[int]) -> None:
+        """Forget tracks that no longer exist."""
+        self._away &= set(track_ids)
