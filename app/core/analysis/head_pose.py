@@ -36,8 +36,8 @@ import numpy as np
 
 RIGHT_EYE, LEFT_EYE, NOSE = 0, 1, 2  # BlazeFace keypoint order (blazeface.py)
 NOSE_DEPTH = 0.64  # nose tip in front of the eyes / eye distance (measured, see above)
-TURNED_LIMIT_DEG = 60.0  # turned away from here on (chosen by measurement: docs/head_pose.md)
-RELEASE_DEG = 50.0  # ... until the face comes back below this
+TURNED_LIMIT_DEG = 55.0  # turned away from here on (chosen by measurement: docs/head_pose.md)
+RELEASE_DEG = 48.0  # ... until the face comes back below this
 
 
 def yaw_deg(keypoints: np.ndarray | None) -> float | None:
