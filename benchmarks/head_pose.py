@@ -153,7 +153,7 @@ def clip_invariance(frames: list[np.ndarray], det: BlazeFaceDetector) -> None:
         gray = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)
         found = det.scan(img, gray, 0.12 * img.shape[0])
         best = max(found, key=lambda d: d.score, default=None)
-        return np.nan if best is None else yaw_deg(best.keypoints)
+        return np.nan if best is None else yaw_deg(best.pose_keypoints)
 
     def rolled(img: np.ndarray, angle: float) -> np.ndarray:
         h, w = img.shape[:2]

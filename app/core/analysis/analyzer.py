@@ -66,6 +66,7 @@ class TrackView:
     box: np.ndarray  # float x, y, w, h
     keypoints: np.ndarray | None
     detected: bool
+    yaw_deg: float | None = None  # head yaw of this frame's detection (None: unknown, held)
 
 
 @dataclass(frozen=True)
@@ -155,8 +156,11 @@ class Analyzer:
             found = self._detect(frame, gray, time_s)
             tracks = self._tracker.update(
                 [d.box for d in found], [d.strong for d in found], time_s=time_s,
-                keypoints=[d.keypoints for d in found])
-            views = tuple(TrackView(t.id, t.box.copy(), t.keypoints, t.detected) for t in tracks)
+                keypoints=[d.keypoints for d in found],
+                yaws=[yaw_deg(d.keypoints if d.pose_keypoints is None else d.pose_keypoints)
+                      for d in found])
+            views = tuple(TrackView(t.id, t.box.copy(), t.keypoints, t.detected,
+                                    t.yaw_deg if t.detected else None) for t in tracks)
             out = Detected(index, float(time_s), gray, views, self._tracker.patient_id,
                            frozenset(t.id for t in self._tracker.tracks))
             self.timings.detect_s += time.perf_counter() - t0
@@ -167,7 +171,7 @@ class Analyzer:
         Call it in frame order."""
         with self._smooth_lock:
             t0 = time.perf_counter()
-            yaws = {t.id: yaw_deg(t.keypoints) for t in d.tracks if t.detected}
+            yaws = {t.id: t.yaw_deg for t in d.tracks if t.detected}
             away = {tid for tid, yaw in yaws.items() if self._turn.update(tid, yaw)}
             # held boxes and turned-away faces are never classified
             seen = [t for t in d.tracks if t.detected and t.id not in away]
