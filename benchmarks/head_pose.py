@@ -7,16 +7,17 @@ No photographs with known head angles ship with the repo, so this measures what 
    faces' foreshortening (eye distance over the eye-to-mouth drop, against frontal faces), per
    band of nose offset `s`: a rigid head gives one constant in every band;
 2. sign and roll: each face mirrored (the yaw must change sign) and turned in the image plane
-   by +-15/30/45 degrees (head roll: the yaw must not move): FER-2013 faces and the stock
-   clip's frames (full-range scan, as the app);
+   by +-15/30/45 degrees (head roll: the yaw must not move), found by a full scan as in the
+   app: FER-2013 faces enlarged into a frame, and the stock clip's frames;
 3. false turned-away on real near-frontal faces: the stock media through the analyzer as
    `fer-analyze` runs it (share of patient frames turned away, yaw percentiles, flips);
 4. a blind hand-judged FER-2013 sample (benchmarks/head_pose_labels.json: 80 faces, 16 per
    band of estimated yaw, judged frontal / about 30-60 degrees / profile by eye from shuffled
-   sheets): per limit, the share of profiles caught and of the 30-60 degree faces flagged.
+   sheets): per limit, the share of profiles caught and of the 30-60 degree faces flagged,
+   on the keypoints of the calibration (4) and through the analyzer as stills (5).
 
     python benchmarks/head_pose.py [--media ../shared/media]
-        [--fer ../shared/data/fer2013/fer2013.csv.gz] [--fer-sample 3000]
+        [--fer ../shared/data/fer2013/fer2013.csv.gz] [--fer-sample 1000]
 
 Parts that need ../shared are skipped with a line when it is absent.
 """
@@ -60,22 +61,16 @@ def load_fer(path: Path) -> np.ndarray:
 
 
 class FerKeypoints:
-    """BlazeFace short-range keypoints of a 48-px face, optionally mirrored or rolled."""
+    """BlazeFace short-range keypoints of a 48-px face framed as a search (training/pose.py)."""
 
     def __init__(self):
         self.model = bf.BlazeFaceModel(models_dir() / bf.SHORT_MODEL, bf.SHORT, "cpu")
 
-    def __call__(self, face: np.ndarray, roll: float = 0.0, mirror: bool = False):
+    def __call__(self, face: np.ndarray):
         side = self.model.spec.side
         pad = (side * 48 // FACE_PX - 48) // 2
         big = cv2.copyMakeBorder(face, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
-        img = cv2.resize(big, (side, side), interpolation=cv2.INTER_CUBIC)
-        if mirror:
-            img = img[:, ::-1].copy()
-        if roll:
-            m = cv2.getRotationMatrix2D((side / 2, side / 2), roll, 1.0)
-            img = cv2.warpAffine(img, m, (side, side), borderMode=cv2.BORDER_REPLICATE)
-        found = self.model.run(img, 0.5)
+        found = self.model.run(cv2.resize(big, (side, side), interpolation=cv2.INTER_CUBIC), 0.5)
         return max(found, key=lambda d: d[2])[1] if found else None
 
 
@@ -127,11 +122,35 @@ def invariance(name: str, base: np.ndarray, mirrored: np.ndarray,
               f"{np.median(d):.1f}, 95th pct {np.percentile(d, 95):.1f} deg")
 
 
-def fer_invariance(faces: np.ndarray, kp: FerKeypoints) -> None:
-    base = yaws_of(kp(f) for f in faces)
-    mirrored = yaws_of(kp(f, mirror=True) for f in faces)
-    rolled = {r: yaws_of(kp(f, roll=r) for f in faces) for r in ROLLS}
-    invariance("FER-2013", base, mirrored, rolled)
+def pasted(face: np.ndarray, side: int = 200) -> np.ndarray:
+    """A 48-px FER face enlarged to `side` px in a grey 640x360 frame (BGR)."""
+    frame = np.full((360, 640), 110, np.uint8)
+    frame[80:80 + side, 220:220 + side] = cv2.resize(face, (side, side),
+                                                     interpolation=cv2.INTER_CUBIC)
+    return cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR)
+
+
+def rolled(img: np.ndarray, angle: float) -> np.ndarray:
+    h, w = img.shape[:2]
+    m = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
+    return cv2.warpAffine(img, m, (w, h), borderMode=cv2.BORDER_REPLICATE)
+
+
+def scan_yaw(det: BlazeFaceDetector, img: np.ndarray) -> float:
+    """Yaw of the best face a full scan finds, as the app measures it (nan: none found)."""
+    gray = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)
+    best = max(det.scan(img, gray, 0.12 * img.shape[0]), key=lambda d: d.score, default=None)
+    yaw = None if best is None else yaw_deg(best.pose_keypoints)
+    return np.nan if yaw is None else yaw
+
+
+def frames_invariance(name: str, frames: list[np.ndarray], det: BlazeFaceDetector) -> None:
+    base = np.array([scan_yaw(det, f) for f in frames])
+    mirrored = np.array([scan_yaw(det, f[:, ::-1].copy()) for f in frames])
+    rolls = {r: np.array([scan_yaw(det, rolled(f, r)) for f in frames]) for r in ROLLS}
+    invariance(name, base, mirrored, rolls)
+    print(f"   {name}: yaw percentiles (5/50/95): "
+          f"{np.round(np.nanpercentile(base, [5, 50, 95]), 1).tolist()}")
 
 
 def clip_frames(path: Path, every: int = 6) -> list[np.ndarray]:
@@ -146,26 +165,6 @@ def clip_frames(path: Path, every: int = 6) -> list[np.ndarray]:
         i += 1
     cap.release()
     return out
-
-
-def clip_invariance(frames: list[np.ndarray], det: BlazeFaceDetector) -> None:
-    def yaw_in(img: np.ndarray) -> float:
-        gray = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)
-        found = det.scan(img, gray, 0.12 * img.shape[0])
-        best = max(found, key=lambda d: d.score, default=None)
-        return np.nan if best is None else yaw_deg(best.pose_keypoints)
-
-    def rolled(img: np.ndarray, angle: float) -> np.ndarray:
-        h, w = img.shape[:2]
-        m = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
-        return cv2.warpAffine(img, m, (w, h), borderMode=cv2.BORDER_REPLICATE)
-
-    base = np.array([yaw_in(f) for f in frames])
-    mirrored = np.array([yaw_in(f[:, ::-1].copy()) for f in frames])
-    rolls = {r: np.array([yaw_in(rolled(f, r)) for f in frames]) for r in ROLLS}
-    invariance("stock clip", base, mirrored, rolls)
-    print(f"   stock clip yaw percentiles (5/50/95): "
-          f"{np.round(np.nanpercentile(base, [5, 50, 95]), 1).tolist()}")
 
 
 def through_analyzer(media: Path) -> None:
@@ -190,6 +189,31 @@ def through_analyzer(media: Path) -> None:
               f"{away} ({away / max(len(patient), 1):.1%}); {len(faces)} detected faces, "
               f"|yaw| median/95th/max {pct}; other faces turned away "
               f"{sum(f.turned_away for f in faces if not f.is_patient)}; state flips {flips}")
+
+
+def hand_judged_in_app(images: np.ndarray) -> None:
+    """The hand-judged faces pasted into a frame, through the analyzer as still images."""
+    data = json.loads(LABELS.read_text(encoding="utf-8"))
+    analyzer = Analyzer()
+    yaws, labels, away = [], [], []
+    for face in data["faces"]:
+        analyzer.reset(still=True)
+        patient = analyzer.process(pasted(images[face["row"]]), 0, 0.0).patient
+        if patient is not None and patient.yaw_deg is not None:
+            yaws.append(abs(patient.yaw_deg))
+            labels.append(face["label"])
+            away.append(patient.turned_away)
+    yaw, lab, away = np.array(yaws), np.array(labels), np.array(away)
+    near, prof = (lab == "H") | (lab == "F"), lab == "P"
+    print(f"\n5. the same faces enlarged to 200 px in a 640x360 frame, through the analyzer as "
+          f"stills (yaw known for {len(yaw)}): turned away at the shipped limit: profiles "
+          f"{away[prof].mean():.0%} ({away[prof].sum()}/{prof.sum()}), frontal or 30-60 deg "
+          f"{away[near].mean():.1%} ({away[near].sum()}/{near.sum()})")
+    print(f"   {'limit':>6} {'profiles caught':>16} {'30-60 deg flagged':>18}")
+    for limit in (40, 45, 50, 55, 60, 65):
+        print(f"   {limit:>6} {np.mean(yaw[prof] >= limit):>16.0%} "
+              f"{np.mean(yaw[near] >= limit):>18.1%}")
+    print(f"   |yaw| of the profiles, sorted: {np.round(np.sort(yaw[prof])).astype(int).tolist()}")
 
 
 def hand_judged(kps_all: np.ndarray, found: np.ndarray) -> None:
@@ -217,7 +241,7 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--media", type=Path, default=SHARED / "media")
     p.add_argument("--fer", type=Path, default=SHARED / "data" / "fer2013" / "fer2013.csv.gz")
-    p.add_argument("--fer-sample", type=int, default=3000,
+    p.add_argument("--fer-sample", type=int, default=1000,
                    help="FER-2013 faces for the mirror/roll test (all for the calibration)")
     args = p.parse_args(argv)
     print(f"yaw = atan(nose offset / {NOSE_DEPTH}); turned away from {TURNED_LIMIT_DEG:g} deg, "
@@ -230,20 +254,24 @@ def main(argv: list[str] | None = None) -> int:
         kps_all = np.full((len(images), 6, 2), np.nan)
         kps_all[found] = np.array([k for k in kps if k is not None])
         calibration(kps_all[found])
-        print("\n2. sign (mirrored) and roll (turned in the image plane)")
-        rng = np.random.default_rng(0)
-        fer_invariance(images[rng.choice(np.flatnonzero(found), args.fer_sample, False)], kp)
     else:
         print(f"{args.fer}: missing; FER-2013 parts skipped")
-        print("\n2. sign (mirrored) and roll (turned in the image plane)")
+    print("\n2. sign (mirrored) and roll (turned in the image plane), through a full scan as "
+          "in the app (yaw from the levelled short-range search)")
+    det = BlazeFaceDetector(models_dir(), "cpu")
+    if args.fer.exists():
+        rng = np.random.default_rng(0)
+        pick = rng.choice(np.flatnonzero(found), args.fer_sample, False)
+        frames_invariance("FER-2013 pasted", [pasted(images[i]) for i in pick], det)
     clip = args.media / "WolfgangLanger_Pexels.mp4"
     if clip.exists():
-        clip_invariance(clip_frames(clip), BlazeFaceDetector(models_dir(), "cpu"))
+        frames_invariance("stock clip", clip_frames(clip), det)
         through_analyzer(args.media)
     else:
         print(f"{clip}: missing; media parts skipped")
     if args.fer.exists():
         hand_judged(kps_all, found)
+        hand_judged_in_app(images)
     return 0
 
 

@@ -53,7 +53,7 @@ def test_yaw_unknown_without_keypoints():
 
 
 def test_gate_has_hysteresis_and_forgets():
-    gate = TurnGate(TurnConfig(limit_deg=55, release_deg=48))
+    gate = TurnGate(TurnConfig(limit_deg=55, release_deg=48, smooth_s=0))
     seq = [10, 56, 50, -49, 47, 54, -55, None, 50]
     assert [gate.update(1, y) for y in seq] == [False, True, True, True, False, False, True,
                                                False, False]
@@ -62,6 +62,17 @@ def test_gate_has_hysteresis_and_forgets():
     assert not gate.update(2, 50)  # track 2 forgotten: 50 is below the limit again
     off = TurnGate(TurnConfig(limit_deg=0))
     assert not off.update(1, 89)
+
+
+def test_gate_decides_on_the_yaw_of_the_last_moment():
+    gate = TurnGate(TurnConfig(limit_deg=55, release_deg=48, smooth_s=0.2))
+    # 25 frames/s: a profile whose yaw jitters, with one frame read at 40, stays turned away
+    yaws = [5] * 10 + [70, 62, 66, 40, 64, 68, 60] * 5
+    states = [gate.update(1, y, i / 25) for i, y in enumerate(yaws)]
+    assert states[:10] == [False] * 10
+    first = states.index(True)
+    assert 10 < first <= 22 and all(states[first:])  # under 0.5 s late, then steady
+    assert gate.update(2, 70, 0.0)  # a new face (or a still image): its own yaw decides
 
 
 def turned_drawing(yaw: float, side: int = 150) -> np.ndarray:

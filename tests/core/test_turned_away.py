@@ -56,7 +56,12 @@ def session(analyzer_factory):
     a 0.4 s glance at 70, 1 s frontal; Haar-like frames (no keypoints) at the end."""
     yaws = ([5.0] * 50 + [80.0] * 50 + [20.0] * 5 + [85.0] * 15 + [0.0] * 50 + [70.0] * 10
             + [3.0] * 25 + [None] * 5)
-    return yaws, run(analyzer_factory(), yaws)
+    from app.core.analysis.analyzer import AnalyzerConfig
+    from app.core.analysis.head_pose import TurnConfig
+
+    # no yaw averaging: each frame's state follows its own yaw (the averaging: test_head_pose)
+    config = AnalyzerConfig(turn=TurnConfig(smooth_s=0.0))
+    return yaws, run(analyzer_factory(config=config), yaws)
 
 
 def test_a_profile_is_tracked_as_the_patient_but_not_classified(session):

@@ -172,7 +172,7 @@ class Analyzer:
         with self._smooth_lock:
             t0 = time.perf_counter()
             yaws = {t.id: t.yaw_deg for t in d.tracks if t.detected}
-            away = {tid for tid, yaw in yaws.items() if self._turn.update(tid, yaw)}
+            away = {tid for tid, yaw in yaws.items() if self._turn.update(tid, yaw, d.time_s)}
             # held boxes and turned-away faces are never classified
             seen = [t for t in d.tracks if t.detected and t.id not in away]
             probs = self.classifier.predict(

@@ -21,9 +21,12 @@ Weak where the model guesses: beyond about 55 degrees the far eye is hidden and 
 places it by habit, so yaw is underestimated (real profiles read 55-85 degrees, see the docs);
 a Haar box has no keypoints and its yaw is unknown (None), never turned away.
 
-`TurnGate` decides per face track with hysteresis: a face becomes turned away at
-|yaw| >= `limit_deg` and stays so until |yaw| < `release_deg`, so a face held near the limit
-does not flicker between classified and turned away.
+`TurnGate` decides per face track on the yaw averaged over the last moment (an exponential
+moving average with time constant `smooth_s`, 0.2 s: a still profile's yaw jitters by about
+5 degrees from frame to frame as the search crop moves), with hysteresis: a face becomes turned
+away at |yaw| >= `limit_deg` and stays so until |yaw| < `release_deg`, so a face held near the
+limit does not flicker between classified and turned away. A single image is decided on its
+own yaw.
 """
 
 from __future__ import annotations
@@ -60,6 +63,7 @@ def yaw_deg(keypoints: np.ndarray | None) -> float | None:
 class TurnConfig:
     limit_deg: float = TURNED_LIMIT_DEG  # |yaw| from which a face is turned away; <= 0: off
     release_deg: float = RELEASE_DEG  # ... and below which it is classified again
+    smooth_s: float = 0.2  # time constant of the yaw average the gate decides on
 
     @property
     def on(self) -> bool:
@@ -72,16 +76,24 @@ class TurnGate:
     def __init__(self, config: TurnConfig | None = None):
         self.config = config or TurnConfig()
         self._away: set[int] = set()
+        self._yaw: dict[int, tuple[float, float]] = {}  # track -> (time, averaged yaw)
 
     def reset(self) -> None:
         self._away.clear()
+        self._yaw.clear()
 
-    def update(self, track_id: int, yaw: float | None) -> bool:
-        """Whether face `track_id`, seen now at `yaw` (None: unknown), is turned away."""
+    def update(self, track_id: int, yaw: float | None, time_s: float = 0.0) -> bool:
+        """Whether face `track_id`, seen at `time_s` with `yaw` (None: unknown), is turned away."""
         cfg = self.config
         if yaw is None or not cfg.on:
             self._away.discard(track_id)
+            self._yaw.pop(track_id, None)
             return False
+        prev = self._yaw.get(track_id)
+        if prev is not None and cfg.smooth_s > 0 and time_s >= prev[0]:
+            w = 1.0 - math.exp(-(time_s - prev[0]) / cfg.smooth_s)
+            yaw = (1.0 - w) * prev[1] + w * yaw
+        self._yaw[track_id] = (time_s, yaw)
         bound = cfg.release_deg if track_id in self._away else cfg.limit_deg
         away = abs(yaw) >= bound
         if away:
@@ -92,4 +104,6 @@ class TurnGate:
 
     def keep_only(self, track_ids: Iterable[int]) -> None:
         """Forget tracks that no longer exist."""
-        self._away &= set(track_ids)
+        keep = set(track_ids)
+        self._away &= keep
+        self._yaw = {t: v for t, v in self._yaw.items() if t in keep}
