@@ -9,12 +9,14 @@ No photographs with known head angles ship with the repo, so this measures what 
 2. sign and roll: each face mirrored (the yaw must change sign) and turned in the image plane
    by +-15/30/45 degrees (head roll: the yaw must not move), found by a full scan as in the
    app: FER-2013 faces enlarged into a frame, and the stock clip's frames;
-3. false turned-away on real near-frontal faces: the stock media through the analyzer as
+3. known angles on a made-up head: upright frontal frames of the stock clip re-rendered turned
+   by 0-90 degrees (benchmarks/turned_render.py): the yaw read, and where faces stop being found;
+4. false turned-away on real near-frontal faces: the stock media through the analyzer as
    `fer-analyze` runs it (share of patient frames turned away, yaw percentiles, flips);
-4. a blind hand-judged FER-2013 sample (benchmarks/head_pose_labels.json: 80 faces, 16 per
+5. a blind hand-judged FER-2013 sample (benchmarks/head_pose_labels.json: 80 faces, 16 per
    band of estimated yaw, judged frontal / about 30-60 degrees / profile by eye from shuffled
    sheets): per limit, the share of profiles caught and of the 30-60 degree faces flagged,
-   on the keypoints of the calibration (4) and through the analyzer as stills (5).
+   on the keypoints of the calibration (5) and through the analyzer as stills (6).
 
     python benchmarks/head_pose.py [--media ../shared/media]
         [--fer ../shared/data/fer2013/fer2013.csv.gz] [--fer-sample 1000]
@@ -47,6 +49,7 @@ from app.core.analysis.head_pose import (  # noqa: E402
     yaw_deg,
 )
 from app.core.analysis.pipeline import analyze_source  # noqa: E402
+from benchmarks.turned_render import turned  # noqa: E402
 
 SHARED = REPO.parent / "shared"
 LABELS = Path(__file__).with_name("head_pose_labels.json")
@@ -168,7 +171,7 @@ def clip_frames(path: Path, every: int = 6) -> list[np.ndarray]:
 
 
 def through_analyzer(media: Path) -> None:
-    print(f"\n3. turned away on real near-frontal media, limit {TURNED_LIMIT_DEG:g} deg "
+    print(f"\n4. turned away on real near-frontal media, limit {TURNED_LIMIT_DEG:g} deg "
           f"(release {RELEASE_DEG:g}), through the analyzer as fer-analyze runs it")
     analyzer = Analyzer()
     for name in ("WolfgangLanger_Pexels.mp4", "face_noface.mov", "multi_face.jpg"):
@@ -191,6 +194,32 @@ def through_analyzer(media: Path) -> None:
               f"{sum(f.turned_away for f in faces if not f.is_patient)}; state flips {flips}")
 
 
+def synthetic_turns(frames: list[np.ndarray], det: BlazeFaceDetector) -> None:
+    """Upright frontal frames of the stock clip re-rendered turned by known angles."""
+    base = []
+    for frame in frames:
+        gray = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
+        best = max(det.scan(frame, gray, 40), key=lambda d: d.score, default=None)
+        if best is None or best.pose_keypoints is None:
+            continue
+        eye = best.keypoints[1] - best.keypoints[0]
+        if abs(yaw_deg(best.pose_keypoints)) < 6 and abs(np.degrees(np.arctan2(*eye[::-1]))) < 6:
+            base.append((frame, best.keypoints))
+    print(f"\n3. {len(base)} upright frontal frames of the stock clip re-rendered turned "
+          "(benchmarks/turned_render.py: a made-up head, crude beyond 60 deg)")
+    print(f"   {'true yaw':>8} {'found':>6} {'yaw median':>11} {'5th-95th pct':>14} "
+          f"{'turned away':>12}")
+    for true in (0, 15, -15, 30, -30, 45, -45, 60, 75, 90):
+        ys = np.array([scan_yaw(det, turned(f, k, true)) for f, k in base])
+        ok = np.isfinite(ys)
+        if not ok.any():
+            print(f"   {true:>8} {0:>6}")
+            continue
+        lo, hi = np.percentile(ys[ok], [5, 95])
+        print(f"   {true:>8} {ok.sum():>6} {np.median(ys[ok]):>11.1f} {lo:>6.1f}-{hi:<7.1f} "
+              f"{np.mean(np.abs(ys[ok]) >= TURNED_LIMIT_DEG):>12.0%}")
+
+
 def hand_judged_in_app(images: np.ndarray) -> None:
     """The hand-judged faces pasted into a frame, through the analyzer as still images."""
     data = json.loads(LABELS.read_text(encoding="utf-8"))
@@ -205,7 +234,7 @@ def hand_judged_in_app(images: np.ndarray) -> None:
             away.append(patient.turned_away)
     yaw, lab, away = np.array(yaws), np.array(labels), np.array(away)
     near, prof = (lab == "H") | (lab == "F"), lab == "P"
-    print(f"\n5. the same faces enlarged to 200 px in a 640x360 frame, through the analyzer as "
+    print(f"\n6. the same faces enlarged to 200 px in a 640x360 frame, through the analyzer as "
           f"stills (yaw known for {len(yaw)}): turned away at the shipped limit: profiles "
           f"{away[prof].mean():.0%} ({away[prof].sum()}/{prof.sum()}), frontal or 30-60 deg "
           f"{away[near].mean():.1%} ({away[near].sum()}/{near.sum()})")
@@ -224,7 +253,7 @@ def hand_judged(kps_all: np.ndarray, found: np.ndarray) -> None:
     yaw = np.abs(yaws_of(kps_all[r] if found[r] else None for r in rows))
     near = (labels == "H") | (labels == "F")
     prof = labels == "P"
-    print(f"\n4. blind hand-judged FER-2013 sample ({keep.sum()} faces: "
+    print(f"\n5. blind hand-judged FER-2013 sample ({keep.sum()} faces: "
           f"{near.sum()} frontal or 30-60 deg, {prof.sum()} profiles, "
           f"{(labels == 'X').sum()} not judgeable)")
     for b, (lo, hi) in enumerate(data["bands"]):
@@ -265,7 +294,9 @@ def main(argv: list[str] | None = None) -> int:
         frames_invariance("FER-2013 pasted", [pasted(images[i]) for i in pick], det)
     clip = args.media / "WolfgangLanger_Pexels.mp4"
     if clip.exists():
-        frames_invariance("stock clip", clip_frames(clip), det)
+        frames = clip_frames(clip)
+        frames_invariance("stock clip", frames, det)
+        synthetic_turns(frames[::2], det)
         through_analyzer(args.media)
     else:
         print(f"{clip}: missing; media parts skipped")

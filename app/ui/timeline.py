@@ -92,8 +92,9 @@ class TimelineView(QWidget):
                 f"A frame whose highest probability is below this line is uncertain "
                 f"({model.threshold.source})")
         # turned away: a filled band behind the curves (1 where turned, 0 elsewhere)
-        self.turned_band = pg.PlotDataItem(pen=None, fillLevel=0.0,
-                                           brush=pg.mkBrush(QColor(theme.TURNED_AWAY)))
+        sand = QColor(theme.TURNED_AWAY)
+        sand.setAlpha(170)  # the grid still shows through
+        self.turned_band = pg.PlotDataItem(pen=None, fillLevel=0.0, brush=pg.mkBrush(sand))
         self.turned_band.setZValue(-10)
         item.addItem(self.turned_band)
         self.playhead = pg.InfiniteLine(angle=90, movable=False,
