@@ -152,8 +152,10 @@ def frames_invariance(name: str, frames: list[np.ndarray], det: BlazeFaceDetecto
     mirrored = np.array([scan_yaw(det, f[:, ::-1].copy()) for f in frames])
     rolls = {r: np.array([scan_yaw(det, rolled(f, r)) for f in frames]) for r in ROLLS}
     invariance(name, base, mirrored, rolls)
+    found = base[np.isfinite(base)]
     print(f"   {name}: yaw percentiles (5/50/95): "
-          f"{np.round(np.nanpercentile(base, [5, 50, 95]), 1).tolist()}")
+          f"{np.round(np.nanpercentile(base, [5, 50, 95]), 1).tolist()}; |yaw| >= the limit "
+          f"{np.mean(np.abs(found) >= TURNED_LIMIT_DEG):.1%} of {len(found)}")
 
 
 def clip_frames(path: Path, every: int = 6) -> list[np.ndarray]:
