@@ -137,7 +137,8 @@ def _looking_away_line(results: list[FrameResult]) -> list[str]:
         return []
     away = looking_away(results)
     return [f"  turned away {100 * turned / max(len(results), 1):.1f} % of frames (not read); "
-            f"{away.count} looking-away episodes, {away.total_s:.1f} s in all, longest "
+            f"{away.count} looking-away episode{'s' * (away.count != 1)}, "
+            f"{away.total_s:.1f} s in all, longest "
             f"{away.longest_s:.1f} s"]
 
 
