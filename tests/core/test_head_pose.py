@@ -139,3 +139,16 @@ def test_blazeface_yaw_of_a_real_face_mirrored_and_rolled(media):
         yaw = _yaw_found(detector, frame)  # benchmarks/head_pose.py: 95 % within 5 and 8 deg
         assert abs(yaw + _yaw_found(detector, frame[:, ::-1].copy())) < 10
         assert abs(yaw - _yaw_found(detector, rolled)) < 10
+
+
+def test_a_haar_face_gets_its_yaw_from_blazeface_where_it_can(monkeypatch):
+    from app.core.analysis.detector import make_detector
+
+    detector = make_detector("combined", "cpu")
+    monkeypatch.setattr(detector._blaze, "scan", lambda *a, **k: [])  # only Haar finds it
+    frame = turned_drawing(0)
+    gray = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
+    [haar] = detector.scan(frame, gray, 40)
+    assert haar.keypoints is None  # the crop keeps the Haar framing
+    assert abs(yaw_deg(haar.pose_keypoints)) < 10
+    assert make_detector("haar").scan(frame, gray, 40)[0].pose_keypoints is None  # unknown

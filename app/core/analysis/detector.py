@@ -9,7 +9,8 @@
   keypoints of profiles are erratic (benchmarks/head_pose.py).
 - `haar`: OpenCV's frontal-face Haar cascades (haar.py): no keypoints, frontal faces only.
 - `combined`: BlazeFace first, the Haar cascade as a second opinion where BlazeFace finds
-  nothing (a scan or a search that came back empty).
+  nothing (a scan or a search that came back empty); the short-range model is tried on a Haar
+  face for its yaw (with `haar` alone yaw is unknown).
 The analyzer decides when to scan and when to search (analyzer.py).
 """
 
@@ -121,20 +122,22 @@ class BlazeFaceDetector:
             best.pose_keypoints = self.pose(frame, best.box, best.keypoints)
         return best
 
-    def pose(self, frame: np.ndarray, box: Sequence[float], keypoints: np.ndarray
+    def pose(self, frame: np.ndarray, box: Sequence[float], keypoints: np.ndarray | None
              ) -> np.ndarray | None:
         """Keypoints (frame pixels) of the short-range model on the face in `box` framed as in
         a search and levelled by the eye line of `keypoints`: what head yaw is measured on
         (head_pose.py; its constant was measured so). BlazeFace's keypoints drift with head
-        roll (benchmarks/head_pose.py), so a tilted face is straightened first. None when
-        the model finds no face there."""
+        roll (benchmarks/head_pose.py), so a tilted face is straightened first (`keypoints`
+        None: taken as upright, e.g. a Haar box). None when the model finds no face there."""
         model = self._short
         s = model.spec.side
         x, y, w, h = (float(v) for v in box)
         side = max(w, h) * self.config.search_scale
         cx, cy = x + w / 2, y + h / 2
-        eye = np.asarray(keypoints[1], float) - np.asarray(keypoints[0], float)
-        roll = float(np.degrees(np.arctan2(eye[1], eye[0])))
+        roll = 0.0
+        if keypoints is not None:
+            eye = np.asarray(keypoints[1], float) - np.asarray(keypoints[0], float)
+            roll = float(np.degrees(np.arctan2(eye[1], eye[0])))
         r = np.radians(roll)
         half = side / 2 * (abs(np.cos(r)) + abs(np.sin(r))) + 2
         x0, y0 = int(np.floor(cx - half)), int(np.floor(cy - half))
@@ -194,12 +197,22 @@ class CombinedDetector:
     def scan(self, frame, gray, min_face_px, still=False) -> list[Detection]:
         found = self._blaze.scan(frame, gray, min_face_px, still)
         # A Haar face counts only where BlazeFace has none (its centre outside every box).
-        return found + [h for h in self._haar.scan(frame, gray, min_face_px, still)
+        return found + [self._with_pose(frame, h)
+                        for h in self._haar.scan(frame, gray, min_face_px, still)
                         if not any(_inside(h.box, b.box) for b in found)]
 
     def search(self, frame, gray, box) -> Detection | None:
         found = self._blaze.search(frame, gray, box)
-        return found if found is not None else self._haar.search(frame, gray, box)
+        if found is not None:
+            return found
+        haar = self._haar.search(frame, gray, box)
+        return None if haar is None else self._with_pose(frame, haar)
+
+    def _with_pose(self, frame, haar: Detection) -> Detection:
+        """A Haar face with the head yaw BlazeFace can read on it (its crop keeps no keypoints:
+        the Haar framing is the one the classifier's crops were measured on)."""
+        haar.pose_keypoints = self._blaze.pose(frame, haar.box, None)
+        return haar
 
 
 def _overlap(a: np.ndarray, b: np.ndarray) -> float:

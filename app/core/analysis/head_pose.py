@@ -20,8 +20,9 @@ the left eye). A mirrored image flips the sign.
 Weak where the model guesses (docs/head_pose.md, benchmarks/head_pose.py): as the far eye
 hides, BlazeFace places it and the nose by habit and the yaw read lags the turn (a rendered
 head turned 45/60/75 degrees reads about 34/38/40); small, blurred profiles often read 20-50.
-Roll and mirroring move it by 2 degrees (median), 5-12 at the 95th percentile. A Haar box has
-no keypoints and its yaw is unknown (None), never turned away.
+Roll and mirroring move it by 2 degrees (median), 5-12 at the 95th percentile. A Haar box
+gets its yaw from the short-range model run on it (detector.py, `combined`); where that finds
+no face, and with `--detector haar`, the yaw is unknown (None) and the face never turned away.
 
 `TurnGate` decides per face track on the yaw averaged over the last moment (an exponential
 moving average with time constant `smooth_s`, 0.2 s: a still profile's yaw jitters by about

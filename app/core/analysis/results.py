@@ -21,11 +21,11 @@ Contract (every consumer — frames CSV, UI timeline, session store, PDF — rel
   that face, or are `None` when the patient is not detected in this frame (no face, a held
   box, or only other people while the patient is briefly lost).
 - `Face.yaw_deg` is the head's yaw in degrees (head_pose.py: positive = turned to the person's
-  own left), or None when unknown (a Haar box, a held box). A detected face whose yaw is beyond
-  the turned-away limit (with hysteresis) has `turned_away=True`: it is tracked and may be the
-  patient, but it is not classified (`probs == ()`, `label == ""`). When the patient is turned
-  away, `FrameResult.label`/`probs` are None as without a face, and `FrameResult.turned_away`
-  is True: the frame's `state` is `turned_away`, not `no_face`.
+  own left), or None when unknown (a held box; a Haar box BlazeFace cannot read). A detected
+  face whose yaw is beyond the turned-away limit (with hysteresis) has `turned_away=True`: it
+  is tracked and may be the patient, but it is not classified (`probs == ()`, `label == ""`).
+  When the patient is turned away, `FrameResult.label`/`probs` are None as without a face, and
+  `FrameResult.turned_away` is True: the frame's `state` is `turned_away`, not `no_face`.
 - Class names are not repeated per frame: they belong to the analyzer/model (`classes`).
 
 Results are frozen and hold only tuples and numbers, so they can cross threads (e.g. a Qt
