@@ -11,6 +11,7 @@ README = Path(__file__).resolve().parents[1] / "README.md"
 def test_readme_lists_every_frames_csv_column():
     [line] = [s for s in README.read_text(encoding="utf-8").splitlines()
               if s.startswith("frame,time_s,")]
-    plain, _, optional = line.partition("[,")
-    assert plain.split(",") == header(DEFAULT_CLASSES)
-    assert (plain + "," + optional.rstrip("]")).split(",") == header(DEFAULT_CLASSES, raw=True)
+    plain, _, rest = line.partition("[,")
+    optional, _, tail = rest.partition("]")
+    assert (plain + tail).split(",") == header(DEFAULT_CLASSES)
+    assert (plain + "," + optional + tail).split(",") == header(DEFAULT_CLASSES, raw=True)

@@ -26,6 +26,7 @@ from app.core.report.baseline_stream import BaselineStream
 from app.core.report.data import frame_label, load_metrics
 from app.core.report.exports import export_report
 from app.core.report.frames_csv import FramesCsvWriter
+from app.core.report.looking_away import looking_away
 from app.core.session.notes import Note
 from app.core.session.outages import SignalSummary, outage_events
 from app.core.session.store import SessionMeta
@@ -124,9 +125,22 @@ def summary(name: str, csv: Path, results: list[FrameResult], seconds: float,
         f"  frames      {n}, {fps:.1f} frames/s",
         f"  face found  {100 * with_face / max(n, 1):.1f} % of frames",
         f"  emotions    {share}  (share of the {labelled} frames with the patient's face)",
+        *_looking_away_line(results),
         f"  model       {model}; {analyzer.classifier.choice}",
         f"  provider    {analyzer.provider}",
     ])
+
+
+def _looking_away_line(results: list[FrameResult]) -> list[str]:
+    """The summary's line on the patient turned away (none when never)."""
+    turned = sum(r.turned_away for r in results)
+    if not turned:
+        return []
+    away = looking_away(results)
+    return [f"  turned away {100 * turned / max(len(results), 1):.1f} % of frames (not read); "
+            f"{away.count} looking-away episode{'s' * (away.count != 1)}, "
+            f"{away.total_s:.1f} s in all, longest "
+            f"{away.longest_s:.1f} s"]
 
 
 def run_job(job: Job, analyzer: Analyzer, max_frames: int | None, notes: list[Note],

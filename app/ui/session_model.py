@@ -68,7 +68,7 @@ class SessionModel(QObject):
         self.sigNotesChanged.emit()
 
     def add_result(self, result: FrameResult) -> None:
-        self.buffer.add(result.index, result.time_s, result.probs)
+        self.buffer.add(result.index, result.time_s, result.probs, result.turned_away)
         self.sigResultAdded.emit(result)
 
     def adopt_buffer(self, buffer: TimelineBuffer) -> None:
@@ -117,7 +117,8 @@ class SessionModel(QObject):
         probs = raw if self.baseline is None else self.baseline.correct(raw)
         top = np.max(raw, axis=1)  # the model's own confidence decides "uncertain"
         return labels_for(times, probs, [n.time_s for n in notes], self.classes, top=top,
-                          uncertain_below=self.threshold.value, outages=self.outages())
+                          uncertain_below=self.threshold.value, outages=self.outages(),
+                          turned=self.buffer.analysed_turned())
 
     # -- notes ----------------------------------------------------------------------------
     @property

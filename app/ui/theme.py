@@ -17,6 +17,7 @@ NOTE = "#1F7A8C"
 PLAYHEAD = "#C0392B"
 SWITCH = palette.SWITCH_COLOUR  # a patient switch on the timeline
 NO_SIGNAL = "#4A5560"  # a live source's outage on the timeline (hatched band)
+TURNED_AWAY = palette.TURNED_AWAY_COLOUR  # the patient's face turned away: a timeline band
 UNCERTAIN = "#8A939B"  # the uncertainty threshold line, uncertain face tags
 TEXT = "#1E2A32"
 MUTED = "#5B6770"

@@ -5,15 +5,17 @@ only if a new model brings other classes); a 10 Hz timer calls `setData` with vi
 model's preallocated buffers, and only when they changed, never per frame. Curves downsample
 by peak and clip to the view, so a 2-hour session draws as fast as a 2-minute one. Gaps without
 a face are NaN and stay visible (connect="finite"). A live source's outages are hatched grey
-bands marked *no signal* (the curves are hidden under them: no frame, not no face). Clinician
-notes are dashed vertical markers numbered as in the notes list; a click anywhere on the plot
-asks to seek there.
+bands marked *no signal* (the curves are hidden under them: no frame, not no face). Frames where
+the patient's face was there but turned away (not read, head_pose.py) are a sand band behind the
+curves, apart from the gaps of no face. Clinician notes are dashed vertical markers numbered as
+in the notes list; a click anywhere on the plot asks to seek there.
 """
 
 from __future__ import annotations
 
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Qt, QTimer, Signal
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from . import theme
@@ -90,6 +92,12 @@ class TimelineView(QWidget):
             self.uncertain_line.setToolTip(
                 f"A frame whose highest probability is below this line is uncertain "
                 f"({model.threshold.source})")
+        # turned away: a filled band behind the curves (1 where turned, 0 elsewhere)
+        sand = QColor(theme.TURNED_AWAY)
+        sand.setAlpha(170)  # the grid still shows through
+        self.turned_band = pg.PlotDataItem(pen=None, fillLevel=0.0, brush=pg.mkBrush(sand))
+        self.turned_band.setZValue(-10)
+        item.addItem(self.turned_band)
         self.playhead = pg.InfiniteLine(angle=90, movable=False,
                                         pen=pg.mkPen(theme.PLAYHEAD, width=2))
         self.playhead.setZValue(20)
@@ -175,6 +183,8 @@ class TimelineView(QWidget):
     def _legend_html(self, classes) -> str:
         swatches = [f"<span style='color:{theme.class_colour(n, k).name()}'>&#9632;</span>"
                     f"&nbsp;{n}" for k, n in enumerate(classes)]
+        swatches.append(f"<span style='color:{theme.TURNED_AWAY}'>&#9632;</span>&nbsp;turned "
+                        "away")
         swatches.append(f"<span style='color:{theme.NOTE}'>&#9475;</span>&nbsp;note")
         swatches.append(f"<span style='color:{theme.PLAYHEAD}'>&#9475;</span>&nbsp;now")
         return "&nbsp;&nbsp;&nbsp;".join(swatches)
@@ -284,6 +294,11 @@ class TimelineView(QWidget):
                 y = self.model.baseline.correct(y)
             for k, curve in enumerate(self._curves):
                 curve.setData(x, y[:, k], connect="finite")
+            turned = buf.turned()
+            if turned.any():
+                self.turned_band.setData(x, turned.astype(float))
+            else:
+                self.turned_band.setData([], [])
             self._drawn = (buf.version, state)
         if self._outage_bands and self._outage_bands[-1].getRegion()[1] < self.model.position:
             outages = self.model.outages()

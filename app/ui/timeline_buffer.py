@@ -7,6 +7,8 @@
   clipToView and downsampling need sorted x). An analysed slot gets the frame's real time.
 - Storage is preallocated and doubled when full: adding a frame is O(1) amortised, and a 2-hour
   session at 30 frames/s (216,000 frames) costs ~9 MB for 4 classes.
+- Frames where the patient was there but turned away (not read: head_pose.py) are NaN like
+  frames without a face, and flagged in `turned()` so the view draws them as a band of their own.
 - Smoothing is a display choice: stored results stay raw; `smooth` is an exponential moving
   average with time constant `tau_s`, computed once per frame from the previous frame's value
   (restarting after a gap), so switching raw/smoothed on screen costs nothing.
@@ -45,7 +47,7 @@ class TimelineBuffer:
         last = max((r.index for r in results), default=0)
         buf = cls(n_classes, fps, capacity=last + 2)
         for r in results:
-            buf.add(r.index, r.time_s, r.probs)
+            buf.add(r.index, r.time_s, r.probs, r.turned_away)
         return buf
 
     def _alloc(self, capacity: int) -> None:
@@ -53,6 +55,7 @@ class TimelineBuffer:
         self._raw = np.full((capacity, self.n_classes), np.nan, np.float32)
         self._smooth = np.full((capacity, self.n_classes), np.nan, np.float32)
         self._done = np.zeros(capacity, bool)
+        self._turned = np.zeros(capacity, bool)
 
     def _grow(self, needed: int) -> None:
         old = len(self._x)
@@ -61,13 +64,16 @@ class TimelineBuffer:
         cap = old
         while cap < needed:
             cap *= 2
-        x, raw, smooth, done = self._x, self._raw, self._smooth, self._done
+        x, raw, smooth, done, turned = self._x, self._raw, self._smooth, self._done, self._turned
         self._alloc(cap)
         self._x[:old], self._raw[:old], self._smooth[:old], self._done[:old] = x, raw, smooth, done
+        self._turned[:old] = turned
 
-    def add(self, index: int, time_s: float, probs) -> None:
-        """Store frame `index` (probs=None: no patient visible). Re-adding a frame replaces it."""
+    def add(self, index: int, time_s: float, probs, turned: bool = False) -> None:
+        """Store frame `index` (probs=None: no patient visible; `turned`: the patient there but
+        turned away). Re-adding a frame replaces it."""
         self._grow(index + 1)
+        self._turned[index] = turned and probs is None
         if not self._done[index]:
             self.analysed += 1
             self.with_face += probs is not None
@@ -112,6 +118,7 @@ class TimelineBuffer:
         self._raw[index:] = np.nan
         self._smooth[index:] = np.nan
         self._done[index:] = False
+        self._turned[index:] = False
         start = self._x[index - 1] if index > 0 else -self.step
         self._x[index:] = start + self.step * np.arange(1, len(self._x) - index + 1)
         self.count = index
@@ -122,6 +129,14 @@ class TimelineBuffer:
         patient): what note_labels.label_note reads, as the exports read the stored frames."""
         done = self._done[: self.count]
         return self._x[: self.count][done], self._raw[: self.count][done].astype(np.float64)
+
+    def turned(self) -> np.ndarray:
+        """[count] bool: the patient was turned away in that frame."""
+        return self._turned[: self.count]
+
+    def analysed_turned(self) -> np.ndarray:
+        """`turned()` of the analysed frames only, aligned with `analysed_arrays`."""
+        return self._turned[: self.count][self._done[: self.count]]
 
     def last_time(self) -> float:
         return float(self._x[self.count - 1]) if self.count else 0.0

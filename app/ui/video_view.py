@@ -116,6 +116,10 @@ class VideoView(QWidget):
             who = "Patient" if face.is_patient else f"Face {face.track_id}"
             self._tag(p, rect, f"{who} · not detected", colour, False)
             return
+        if face.turned_away:  # a profile's emotion is not read (head_pose.py)
+            who = "Patient" if face.is_patient else f"Face {face.track_id}"
+            self._tag(p, rect, f"{who} · turned away", colour, False)
+            return
         if self.is_uncertain(face) and face.is_patient:
             colour = QColor(theme.UNCERTAIN)
         self._tag(p, rect, self.face_text(face), colour, face.is_patient)

@@ -60,7 +60,7 @@ def test_fer_analyze_baseline_corrects_labels_and_keeps_raw(tmp_path, face_clip,
     assert rc == 0, capsys.readouterr().err
     assert "baseline" in capsys.readouterr().out
     rows = list(csv.DictReader(out.open()))
-    assert list(rows[0])[-4:] == [f"raw_p_{c}" for c in CLASSES]
+    assert list(rows[0])[-6:-2] == [f"raw_p_{c}" for c in CLASSES]  # then yaw_deg, state
     face = [r for r in rows if r["p_happy"]]
     assert face and all(r["raw_p_happy"] for r in face)
     raw = np.array([[float(r[f"raw_p_{c}"]) for c in CLASSES] for r in face])

@@ -125,7 +125,7 @@ def test_export_report_writes_all_three(tmp_path, frames):
     with (tmp_path / "f.csv").open() as f:
         rows = list(csv.reader(f))
     assert rows[0] == ["frame", "time_s", "faces", "label", "p_happy", "p_sad", "p_surprise",
-                       "p_neutral", "uncertain"]
+                       "p_neutral", "uncertain", "yaw_deg", "state"]
     assert len(rows) == 1 + len(frames)
     with (tmp_path / "n.csv").open() as f:
         rows = list(csv.reader(f))

@@ -27,9 +27,10 @@ def test_frame_result_is_frozen_and_finds_patient():
 
 def test_header_follows_model_classes():
     assert header(CLASSES) == ["frame", "time_s", "faces", "label",
-                               "p_happy", "p_sad", "p_surprise", "p_neutral", "uncertain"]
-    assert header(("a", "b"))[-3:] == ["p_a", "p_b", "uncertain"]
-    assert header(("a", "b"), raw=True)[-2:] == ["raw_p_a", "raw_p_b"]
+                               "p_happy", "p_sad", "p_surprise", "p_neutral", "uncertain",
+                               "yaw_deg", "state"]
+    assert header(("a", "b"))[-5:] == ["p_a", "p_b", "uncertain", "yaw_deg", "state"]
+    assert header(("a", "b"), raw=True)[-4:] == ["raw_p_a", "raw_p_b", "yaw_deg", "state"]
 
 
 def test_round_trip_with_empty_cells(tmp_path):
@@ -38,8 +39,9 @@ def test_round_trip_with_empty_cells(tmp_path):
         w.write(_with_face(0))
         w.write(FrameResult(1, 0.04))
     text = path.read_text().splitlines()
-    assert text[0] == "frame,time_s,faces,label,p_happy,p_sad,p_surprise,p_neutral,uncertain"
-    assert text[1].endswith(",0") and text[2] == "1,0.040,0,,,,,,"
+    assert text[0] == ("frame,time_s,faces,label,p_happy,p_sad,p_surprise,p_neutral,uncertain,"
+                       "yaw_deg,state")
+    assert text[1].endswith(",0,,classified") and text[2] == "1,0.040,0,,,,,,,,no_face"
     table = read_frames_csv(path)
     assert table.classes == CLASSES
     assert [r.frame for r in table.rows] == [0, 1]

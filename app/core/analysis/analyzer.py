@@ -9,7 +9,9 @@ detected. Detection is scheduled to stay cheap: a full scan on the first frame, 
 frames while no face is tracked); in between only a small region around each tracked face is
 searched, which also re-checks that the face is still there. Only faces detected in this frame
 are classified (in one batch); a face held over a short miss is shown, marked
-`detected=False`, with no emotion.
+`detected=False`, with no emotion. Each detected face gets its head yaw from BlazeFace's
+keypoints (head_pose.py); a face turned beyond the limit is shown and tracked, marked
+`turned_away=True`, and not classified (a profile's emotion is not to be read: issue 29).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import numpy as np
 
 from app.core.analysis.classifier import CLASSIFY_THREADS, EmotionClassifier
 from app.core.analysis.detector import DEFAULT_DETECTOR, Detection, make_detector
+from app.core.analysis.head_pose import TurnConfig, TurnGate, yaw_deg
 from app.core.analysis.preprocess import face_batch
 from app.core.analysis.providers import ProviderInfo
 from app.core.analysis.results import Face, FrameResult
@@ -42,6 +45,7 @@ class AnalyzerConfig:
     # positive in no_face.mp4: 0.55). Haar searches report 0.5: Haar confirms as before.
     confirm_score: float = 0.6
     tracker: TrackerConfig = field(default_factory=TrackerConfig)
+    turn: TurnConfig = field(default_factory=TurnConfig)  # when a face is turned away
 
 
 @dataclass
@@ -62,6 +66,7 @@ class TrackView:
     box: np.ndarray  # float x, y, w, h
     keypoints: np.ndarray | None
     detected: bool
+    yaw_deg: float | None = None  # head yaw of this frame's detection (None: unknown, held)
 
 
 @dataclass(frozen=True)
@@ -101,6 +106,7 @@ class Analyzer:
         self._detector = make_detector(detector, device)
         self._tracker = Tracker(self.config.tracker)
         self._smoother = ProbabilitySmoother(smooth_s)
+        self._turn = TurnGate(self.config.turn)  # used by classify, under _smooth_lock
         self._lock = threading.Lock()  # the tracker and the scan schedule (detect)
         self._smooth_lock = threading.Lock()  # the smoother (classify)
         self.timings = Timings()
@@ -124,6 +130,7 @@ class Analyzer:
             self._tracker.config = replace(cfg, confirm_hits=1) if still else cfg
             self._tracker.reset()
             self._smoother.reset()
+            self._turn = TurnGate(self.config.turn)
             self._since_scan = 1 << 30  # first frame: full scan
 
     def set_patient(self, track_id: int) -> bool:
@@ -151,8 +158,11 @@ class Analyzer:
             found = self._detect(frame, gray, time_s)
             tracks = self._tracker.update(
                 [d.box for d in found], [d.strong for d in found], time_s=time_s,
-                keypoints=[d.keypoints for d in found])
-            views = tuple(TrackView(t.id, t.box.copy(), t.keypoints, t.detected) for t in tracks)
+                keypoints=[d.keypoints for d in found],
+                yaws=[yaw_deg(d.keypoints if d.pose_keypoints is None else d.pose_keypoints)
+                      for d in found])
+            views = tuple(TrackView(t.id, t.box.copy(), t.keypoints, t.detected,
+                                    t.yaw_deg if t.detected else None) for t in tracks)
             out = Detected(index, float(time_s), gray, views, self._tracker.patient_id,
                            frozenset(t.id for t in self._tracker.tracks))
             self.timings.detect_s += time.perf_counter() - t0
@@ -163,7 +173,10 @@ class Analyzer:
         Call it in frame order."""
         with self._smooth_lock:
             t0 = time.perf_counter()
-            seen = [t for t in d.tracks if t.detected]  # held boxes are never classified
+            yaws = {t.id: t.yaw_deg for t in d.tracks if t.detected}
+            away = {tid for tid, yaw in yaws.items() if self._turn.update(tid, yaw, d.time_s)}
+            # held boxes and turned-away faces are never classified
+            seen = [t for t in d.tracks if t.detected and t.id not in away]
             probs = self.classifier.predict(
                 face_batch(d.gray, [t.box for t in seen], keypoints=[t.keypoints for t in seen]))
             by_id = {t.id: self._smoother.update(t.id, d.time_s, p)
@@ -178,10 +191,13 @@ class Analyzer:
                     probs=() if p is None else tuple(float(v) for v in p),
                     label="" if p is None else classes[int(np.argmax(p))],
                     is_patient=track.id == d.patient_id,
-                    detected=p is not None,
+                    detected=track.detected,
+                    yaw_deg=yaws.get(track.id),
+                    turned_away=track.id in away,
                 ))
             self._smoother.keep_only(d.kept_ids)
-            patient = next((f for f in faces if f.is_patient and f.detected), None)
+            self._turn.keep_only(d.kept_ids)
+            patient = next((f for f in faces if f.is_patient and f.probs), None)
             self.timings.frames += 1
             self.timings.classify_s += time.perf_counter() - t0
             return FrameResult(

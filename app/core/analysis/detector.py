@@ -3,10 +3,14 @@
 `--detector` picks one (DETECTORS):
 - `blazeface`: MediaPipe's BlazeFace CNN (blazeface.py): full-range model over the whole
   frame, short-range model on a crop around a known face. Finds turned and tilted faces and
-  gives eye/nose/mouth keypoints, used to level and frame the crop (preprocess.py).
+  gives eye/nose/mouth keypoints, used to level and frame the crop (preprocess.py). Head yaw
+  (head_pose.py) is measured on the short-range model's keypoints with the face framed as in a
+  search, also for a face a scan found (one ~1 ms search each): the full-range model's
+  keypoints of profiles are erratic (benchmarks/head_pose.py).
 - `haar`: OpenCV's frontal-face Haar cascades (haar.py): no keypoints, frontal faces only.
 - `combined`: BlazeFace first, the Haar cascade as a second opinion where BlazeFace finds
-  nothing (a scan or a search that came back empty).
+  nothing (a scan or a search that came back empty); the short-range model is tried on a Haar
+  face for its yaw (with `haar` alone yaw is unknown).
 The analyzer decides when to scan and when to search (analyzer.py).
 """
 
@@ -16,6 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 from app.core.analysis.blazeface import FULL, FULL_MODEL, SHORT, SHORT_MODEL, BlazeFaceModel
@@ -27,6 +32,7 @@ from app.core.errors import CoreError
 __all__ = ["Detection", "DETECTORS", "make_detector"]
 DETECTORS = ("blazeface", "haar", "combined")
 DEFAULT_DETECTOR = "combined"
+LEVEL_DEG = 10.0  # a face rolled more than this is levelled before its yaw is read
 
 
 @dataclass
@@ -75,6 +81,9 @@ class BlazeFaceDetector:
         for d in found[:whole] + sorted(found[whole:], key=lambda d: -d.score):
             if d.box[3] >= min_face_px and all(_overlap(d.box, k.box) < 0.3 for k in kept):
                 kept.append(d)
+        for d in kept:  # head yaw from the short-range model framed as in a search
+            if d.keypoints is not None and (d.pose_keypoints is None or _roll(d) > LEVEL_DEG):
+                d.pose_keypoints = self.pose(frame, d.box, d.keypoints)
         return kept
 
     def _tiles(self, w: int, h: int, min_face_px: float) -> list[tuple[int, int, int]]:
@@ -107,8 +116,45 @@ class BlazeFaceDetector:
         centre = np.array([x + w / 2, y + h / 2])
         near = [d for d in found if 0.5 < d.box[2] / max(w, 1.0) < 2.0
                 and np.linalg.norm(d.box[:2] + d.box[2:] / 2 - centre) < max(w, h)]
-        return min(near, key=lambda d: np.linalg.norm(d.box[:2] + d.box[2:] / 2 - centre),
+        best = min(near, key=lambda d: np.linalg.norm(d.box[:2] + d.box[2:] / 2 - centre),
                    default=None)
+        if best is not None and _roll(best) > LEVEL_DEG:  # a tilted head: yaw from it levelled
+            best.pose_keypoints = self.pose(frame, best.box, best.keypoints)
+        return best
+
+    def pose(self, frame: np.ndarray, box: Sequence[float], keypoints: np.ndarray | None
+             ) -> np.ndarray | None:
+        """Keypoints (frame pixels) of the short-range model on the face in `box` framed as in
+        a search and levelled by the eye line of `keypoints`: what head yaw is measured on
+        (head_pose.py; its constant was measured so). BlazeFace's keypoints drift with head
+        roll (benchmarks/head_pose.py), so a tilted face is straightened first (`keypoints`
+        None: taken as upright, e.g. a Haar box). None when the model finds no face there."""
+        model = self._short
+        s = model.spec.side
+        x, y, w, h = (float(v) for v in box)
+        side = max(w, h) * self.config.search_scale
+        cx, cy = x + w / 2, y + h / 2
+        roll = 0.0
+        if keypoints is not None:
+            eye = np.asarray(keypoints[1], float) - np.asarray(keypoints[0], float)
+            roll = float(np.degrees(np.arctan2(eye[1], eye[0])))
+        r = np.radians(roll)
+        half = side / 2 * (abs(np.cos(r)) + abs(np.sin(r))) + 2
+        x0, y0 = int(np.floor(cx - half)), int(np.floor(cy - half))
+        region, k = shrink(cut(frame, x0, y0, int(np.ceil(cx + half)), int(np.ceil(cy + half)),
+                               black=True), 2.0 * s / max(side, 1.0))
+        centre = ((cx - x0) * k, (cy - y0) * k)
+        m = cv2.getRotationMatrix2D(centre, roll, s / max(side * k, 1e-6))
+        m[:, 2] += (s / 2 - centre[0], s / 2 - centre[1])
+        square = cv2.warpAffine(region, m, (s, s), flags=cv2.INTER_LINEAR,
+                                borderMode=cv2.BORDER_CONSTANT)
+        found = model.run(square, self.config.min_score)
+        if not found:
+            return None
+        _, kps, _ = min(found, key=lambda f: np.hypot(*((f[0][:2] + f[0][2:]) / 2 - 0.5)))
+        back = cv2.invertAffineTransform(m)
+        pts = kps * s @ back[:, :2].T + back[:, 2]  # input -> region pixels
+        return pts / k + [x0, y0]
 
     def _run(self, model: BlazeFaceModel, frame: np.ndarray, x0: int, y0: int, side: int
              ) -> list[Detection]:
@@ -122,13 +168,21 @@ class BlazeFaceDetector:
         out = []
         for (bx0, by0, bx1, by1), kps, score in model.run(square, cfg.min_score):
             b = np.array([bx0, by0, bx1 - bx0, by1 - by0]) * side + [x0, y0, 0, 0]
-            out.append(Detection(b, score, kps * side + [x0, y0], score >= cfg.strong_score))
+            points = kps * side + [x0, y0]
+            out.append(Detection(b, score, points, score >= cfg.strong_score,
+                                 points if model is self._short else None))
         return out
 
 
-def _fit(img: np.ndarray, side: int) -> np.ndarray:
-    import cv2
+def _roll(d: Detection) -> float:
+    """|Head roll| in degrees from a detection's eye line (0 without keypoints)."""
+    if d.keypoints is None:
+        return 0.0
+    eye = np.asarray(d.keypoints[1], float) - np.asarray(d.keypoints[0], float)
+    return abs(float(np.degrees(np.arctan2(eye[1], eye[0]))))
 
+
+def _fit(img: np.ndarray, side: int) -> np.ndarray:
     return cv2.resize(img, (side, side), interpolation=cv2.INTER_LINEAR)
 
 
@@ -143,12 +197,22 @@ class CombinedDetector:
     def scan(self, frame, gray, min_face_px, still=False) -> list[Detection]:
         found = self._blaze.scan(frame, gray, min_face_px, still)
         # A Haar face counts only where BlazeFace has none (its centre outside every box).
-        return found + [h for h in self._haar.scan(frame, gray, min_face_px, still)
+        return found + [self._with_pose(frame, h)
+                        for h in self._haar.scan(frame, gray, min_face_px, still)
                         if not any(_inside(h.box, b.box) for b in found)]
 
     def search(self, frame, gray, box) -> Detection | None:
         found = self._blaze.search(frame, gray, box)
-        return found if found is not None else self._haar.search(frame, gray, box)
+        if found is not None:
+            return found
+        haar = self._haar.search(frame, gray, box)
+        return None if haar is None else self._with_pose(frame, haar)
+
+    def _with_pose(self, frame, haar: Detection) -> Detection:
+        """A Haar face with the head yaw BlazeFace can read on it (its crop keeps no keypoints:
+        the Haar framing is the one the classifier's crops were measured on)."""
+        haar.pose_keypoints = self._blaze.pose(frame, haar.box, None)
+        return haar
 
 
 def _overlap(a: np.ndarray, b: np.ndarray) -> float:

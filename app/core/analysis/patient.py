@@ -14,6 +14,6 @@ def with_patient(result: FrameResult, track_id: int | None) -> FrameResult:
     if chosen is None:
         return result
     faces = tuple(replace(f, is_patient=f.track_id == track_id) for f in result.faces)
-    if not chosen.detected:  # held over a miss: no label in this frame (results.py)
+    if not chosen.probs:  # held over a miss or turned away: no label in this frame (results.py)
         return replace(result, faces=faces, label=None, probs=None)
     return replace(result, faces=faces, label=chosen.label, probs=chosen.probs)

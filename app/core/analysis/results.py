@@ -25,6 +25,12 @@ Contract (every consumer — frames CSV, UI timeline, session store, PDF — rel
 - At most one face has `is_patient=True`. `FrameResult.label` / `FrameResult.probs` describe
   that face, or are `None` when the patient is not detected in this frame (no face, a held
   box, or only other people while the patient is briefly lost).
+- `Face.yaw_deg` is the head's yaw in degrees (head_pose.py: positive = turned to the person's
+  own left), or None when unknown (a held box; a Haar box BlazeFace cannot read). A detected
+  face whose yaw is beyond the turned-away limit (with hysteresis) has `turned_away=True`: it
+  is tracked and may be the patient, but it is not classified (`probs == ()`, `label == ""`).
+  When the patient is turned away, `FrameResult.label`/`probs` are None as without a face, and
+  `FrameResult.turned_away` is True: the frame's `state` is `turned_away`, not `no_face`.
 - Class names are not repeated per frame: they belong to the analyzer/model (`classes`).
 
 Results are frozen and hold only tuples and numbers, so they can cross threads (e.g. a Qt
@@ -36,6 +42,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 Box = tuple[int, int, int, int]
+# FrameResult.state values (the frames CSV's `state` column)
+CLASSIFIED, TURNED_AWAY, NO_FACE = "classified", "turned_away", "no_face"
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +56,8 @@ class Face:
     label: str
     is_patient: bool = False
     detected: bool = True  # False: held over a detector miss, not classified (no probs)
+    yaw_deg: float | None = None  # head yaw (head_pose.py), None when unknown
+    turned_away: bool = False  # detected, but turned too far to classify (no probs)
 
     def contains(self, x: float, y: float) -> bool:
         """True if the frame point (x, y) lies inside this face's box."""
@@ -78,3 +88,23 @@ class FrameResult:
     @property
     def n_detected(self) -> int:
         return sum(f.detected for f in self.faces)
+
+    @property
+    def turned_away(self) -> bool:
+        """The patient is detected in this frame but turned away (not classified)."""
+        p = self.patient
+        return p is not None and p.detected and p.turned_away
+
+    @property
+    def yaw_deg(self) -> float | None:
+        """The patient's head yaw in this frame, None when unknown or not detected."""
+        p = self.patient
+        return p.yaw_deg if p is not None and p.detected else None
+
+    @property
+    def state(self) -> str:
+        """`classified` (the patient's emotion is known), `turned_away` or `no_face` (the
+        patient not detected in this frame)."""
+        if self.probs is not None:
+            return CLASSIFIED
+        return TURNED_AWAY if self.turned_away else NO_FACE

@@ -34,6 +34,7 @@ class Track:
     misses: int = 0  # consecutive frames without a detection
     detected: bool = True  # detected in the current frame
     keypoints: np.ndarray | None = None  # of the last detection (BlazeFace), for the crop
+    yaw_deg: float | None = None  # head yaw of the last detection (head_pose.py)
     born_s: float = 0.0
 
     def centre(self) -> np.ndarray:
@@ -97,12 +98,16 @@ class Tracker:
 
     def update(
         self, detections: list[np.ndarray], strong: Sequence[bool] = (), *, time_s: float,
-        keypoints: Sequence[np.ndarray | None] = (),
+        keypoints: Sequence[np.ndarray | None] = (), yaws: Sequence[float | None] = (),
     ) -> list[Track]:
         """Feed this frame's detections (`strong[i]`: show a new track from it at once;
-        `keypoints[i]`: its keypoints, if any); return the visible tracks ordered by id."""
+        `keypoints[i]`, `yaws[i]`: its keypoints and head yaw, if any); return the visible
+        tracks ordered by id."""
         def kps(i: int) -> np.ndarray | None:
             return keypoints[i] if i < len(keypoints) else None
+
+        def yaw(i: int) -> float | None:
+            return yaws[i] if i < len(yaws) else None
 
         cfg = self.config
         self._now = time_s
@@ -120,6 +125,7 @@ class Tracker:
             used_d.add(di)
             self._follow(self.tracks[ti], detections[di], time_s)
             self.tracks[ti].keypoints = kps(di)
+            self.tracks[ti].yaw_deg = yaw(di)
         for ti, t in enumerate(self.tracks):
             if ti not in used_t:
                 t.misses += 1
@@ -135,7 +141,8 @@ class Tracker:
             if di not in used_d:
                 hits = cfg.confirm_hits if di < len(strong) and strong[di] else 1
                 self.tracks.append(Track(self._next_id, np.asarray(d, float).copy(), time_s,
-                                         hits, keypoints=kps(di), born_s=time_s))
+                                         hits, keypoints=kps(di), born_s=time_s,
+                                         yaw_deg=yaw(di)))
                 self._next_id += 1
         self._update_patient()
         return sorted(self.visible(), key=lambda t: t.id)

@@ -6,7 +6,8 @@ the labels the clinician saw. `agreement(notes, labels, classes)` compares, for 
 tagged with one of the model's classes whose label is an emotion, the clinician's emotion with
 the model's: percent agreement, Cohen's kappa and a confusion table (rows: clinician, columns:
 model). Notes tagged `other` (something the model does not classify) and notes whose model
-label is not an emotion (no face, uncertain, after the last frame) are counted, not compared.
+label is not an emotion (no face, turned away, uncertain, after the last frame) are counted, not
+compared.
 Kappa is None when it is undefined: no pairs, or an expected agreement of 1 (both sides used one
 and the same emotion for every note). `reliable` says whether there are enough notes to read
 kappa: at least `MIN_PER_CLASS` compared notes for every emotion the clinician tagged.
@@ -51,6 +52,7 @@ class Agreement:
     confusion: tuple[tuple[int, ...], ...]  # [clinician][model], in `classes` order
     percent: float | None  # 0-100, None without pairs
     kappa: float | None
+    turned_away: int = 0  # ... of which the patient was turned away (not read)
 
     @property
     def n(self) -> int:
@@ -90,4 +92,5 @@ def agreement(notes: Sequence[Note], labels: Sequence[NoteLabel],
         confusion=tuple(tuple(row) for row in confusion),
         percent=100.0 * agree / len(pairs) if pairs else None,
         kappa=cohen_kappa(clinician, model),
+        turned_away=sum(lab.status == "turned_away" for _, lab in comparable),
     )

@@ -22,6 +22,7 @@ from app.core.analysis.live_feed import Outage
 from app.core.analysis.results import FrameResult
 from app.core.analysis.uncertainty import OFF, UNCERTAIN, Threshold
 from app.core.errors import CoreError
+from app.core.report.looking_away import LookingAway, looking_away
 from app.core.report.note_labels import NoteLabel, note_labels
 from app.core.session.notes import Note, note_numbers
 from app.core.session.outages import outages_from_events
@@ -58,6 +59,11 @@ class ReportData:
     @property
     def classes(self) -> tuple[str, ...]:
         return self.meta.classes
+
+    @property
+    def looking_away(self) -> LookingAway:
+        """The patient's looking-away episodes (report/looking_away.py)."""
+        return looking_away(self.frames)
 
     @property
     def duration_s(self) -> float:
@@ -129,6 +135,11 @@ class EmotionShare:
 def face_fraction(frames: Sequence[FrameResult]) -> float:
     """Fraction of frames showing the patient's face."""
     return sum(r.label is not None for r in frames) / len(frames) if frames else 0.0
+
+
+def turned_fraction(frames: Sequence[FrameResult]) -> float:
+    """Fraction of frames showing the patient's face turned away (not read)."""
+    return sum(r.turned_away for r in frames) / len(frames) if frames else 0.0
 
 
 def frame_label(r: FrameResult, below: float = 0.0, raw: FrameResult | None = None) -> str | None:

@@ -1,14 +1,18 @@
 """The frames CSV (DESIGN.md): one row per decoded frame, in order, none skipped.
 
-    frame,time_s,faces,label,p_happy,p_sad,p_surprise,p_neutral,uncertain[,raw_p_happy,...]
-    [,no_signal_s]
+    frame,time_s,faces,label,p_happy,p_sad,p_surprise,p_neutral,uncertain[,raw_p_happy,...],
+    yaw_deg,state[,no_signal_s]
 
 The `p_` columns follow the model's classes. A frame without a (patient) face has empty
 `label`, `p_` and `uncertain` cells; `faces` counts every face shown in the frame. Extra
 columns come after the contract's, so readers of `frame,time_s,faces,label,p_*` keep working:
 `uncertain` is 1 when the top probability is below the model's threshold (uncertainty.py; the
 label is kept, but it should not be read as a confident one), else 0; `raw_p_*` hold the
-model's own probabilities when `label`/`p_*` are baseline-corrected (baseline.py);
+model's own probabilities when `label`/`p_*` are baseline-corrected (baseline.py); `yaw_deg`
+is the patient's head yaw in degrees (head_pose.py; positive = turned to the person's left,
+empty when unknown or no patient face) and `state` is `classified`, `turned_away` (the patient
+is there but turned too far to read: no label, not counted in emotion shares) or `no_face`.
+Looking-away episodes (report/looking_away.py) are runs of `turned_away` rows.
 `no_signal_s` (live sources: fer-analyze on a camera or stream, the app's export of a session
 that lost its signal) is, on the first frame after an outage, the seconds without signal
 before it, else empty: its sum is the time without signal, its filled cells the outages. The
@@ -33,6 +37,7 @@ from app.core.errors import CoreError
 from app.core.paths import open_private
 
 BASE_COLUMNS = ("frame", "time_s", "faces", "label")
+POSE_COLUMNS = ("yaw_deg", "state")  # last: added by issue 29
 
 
 NO_SIGNAL_COLUMN = "no_signal_s"
@@ -41,7 +46,8 @@ NO_SIGNAL_COLUMN = "no_signal_s"
 def header(classes: Sequence[str], raw: bool = False, signal: bool = False) -> list[str]:
     raw_cols = [f"raw_p_{c}" for c in classes] if raw else []
     signal_cols = [NO_SIGNAL_COLUMN] if signal else []
-    return [*BASE_COLUMNS, *(f"p_{c}" for c in classes), "uncertain", *raw_cols, *signal_cols]
+    return [*BASE_COLUMNS, *(f"p_{c}" for c in classes), "uncertain", *raw_cols, *POSE_COLUMNS,
+            *signal_cols]
 
 
 class FramesCsvWriter:
@@ -93,8 +99,9 @@ class FramesCsvWriter:
                      and self._prev_t + 1e-9 < o.end_s <= result.time_s + 1e-9]
             signal = [f"{sum(ended):.3f}" if ended else ""]
             self._prev_t = result.time_s
+        yaw = "" if result.yaw_deg is None else f"{result.yaw_deg:.1f}"
         self._add([result.index, f"{result.time_s:.3f}", result.n_detected, result.label or "",
-                   *probs, flag, *raw, *signal], result.index)
+                   *probs, flag, *raw, yaw, result.state, *signal], result.index)
         self.rows += 1
         if len(self._pending) >= self.flush_every:
             self.flush()
@@ -160,6 +167,8 @@ class FrameRow:
     uncertain: bool | None = None  # None: no face, or a file without the column
     raw: tuple[float, ...] | None = None  # raw_p_* (baseline-corrected files only)
     no_signal_s: float | None = None  # seconds without signal before this frame (live)
+    yaw_deg: float | None = None  # the patient's head yaw (None: unknown, or an older file)
+    state: str | None = None  # classified | turned_away | no_face (None: an older file)
 
 
 @dataclass(frozen=True)
@@ -198,8 +207,11 @@ def _row(cells: list[str], width: int, k: int, col: dict[str, int]) -> FrameRow:
     if first is not None and cells[first] != "":
         raw = tuple(float(c) for c in cells[first:first + k])
     gap = cells[col[NO_SIGNAL_COLUMN]] if NO_SIGNAL_COLUMN in col else ""
+    yaw = cells[col["yaw_deg"]] if "yaw_deg" in col else ""
     return FrameRow(int(cells[0]), float(cells[1]), int(cells[2]), cells[3] or None, probs,
-                    None if flag == "" else flag == "1", raw, float(gap) if gap else None)
+                    None if flag == "" else flag == "1", raw, float(gap) if gap else None,
+                    None if yaw == "" else float(yaw),
+                    cells[col["state"]] or None if "state" in col else None)
 
 
 def _first_class(col: dict[str, int]) -> str:

@@ -9,11 +9,13 @@ note** (frames with `note - 1 s <= time <= note`). Why this window:
 - in a live session the label is known the moment the note is made and never changes later.
 
 Each analysed frame in the window votes: its label, `uncertain` when its top probability is below
-the model's uncertainty threshold (uncertainty.py), nothing when the patient's face is not in it.
-A tie goes to the label seen most recently. The outcome (`NoteLabel.status`):
+the model's uncertainty threshold (uncertainty.py), `turned away` when the patient's face was
+there but turned too far to be read (head_pose.py), nothing when the patient's face is not in
+it. A tie goes to the label seen most recently. The outcome (`NoteLabel.status`):
 
 - `ok`: the label is an emotion class;
 - `uncertain`: uncertain frames outvote every emotion;
+- `turned_away`: turned-away frames outvote every emotion (and uncertain);
 - `no_face`: frames were analysed in that second, none showed the patient;
 - `not_analysed`: no frame in that second was analysed (yet);
 - `after_end`: the note is later than the last analysed frame (more than 1.5 frame steps after
@@ -37,12 +39,15 @@ from app.core.analysis.uncertainty import UNCERTAIN
 WINDOW_S = 1.0
 STATUS_TEXT = {"uncertain": UNCERTAIN, "no_face": "no face", "not_analysed": "not analysed",
                "after_end": "after last frame", "no_signal": "no signal"}
+TURNED_AWAY_TEXT = "turned away"
+STATUS_TEXT["turned_away"] = TURNED_AWAY_TEXT
+_UNCERTAIN_VOTE, _TURNED_VOTE = -1, -2
 
 
 @dataclass(frozen=True, slots=True)
 class NoteLabel:
     label: str | None  # an emotion class when status == "ok", else None
-    status: str  # ok | uncertain | no_face | not_analysed | after_end | no_signal
+    status: str  # ok | uncertain | turned_away | no_face | not_analysed | after_end | no_signal
 
     @property
     def text(self) -> str:
@@ -60,15 +65,21 @@ def frame_arrays(frames: Sequence[FrameResult], k: int) -> tuple[np.ndarray, np.
     return times, probs
 
 
+def turned_flags(frames: Sequence[FrameResult]) -> np.ndarray:
+    """[n] bool: the patient was there but turned away (results.FrameResult.turned_away)."""
+    return np.fromiter((r.turned_away for r in frames), bool, len(frames))
+
+
 def label_note(times: np.ndarray, probs: np.ndarray, time_s: float, classes: Sequence[str], *,
                uncertain_below: float = 0.0, window_s: float = WINDOW_S,
                top: np.ndarray | None = None, step: float | None = None,
-               outages: Sequence = ()) -> NoteLabel:
+               outages: Sequence = (), turned: np.ndarray | None = None) -> NoteLabel:
     """The note label from analysed frames: `times` sorted, `probs` [n, k] with NaN rows where
     no patient face (the probabilities the user sees: baseline-corrected when one is used);
     `top` [n]: the model's own top probability, which the uncertainty threshold is calibrated
     on (default: the top of `probs`); `step`: `frame_step(times)`, given when labelling many
-    notes; `outages`: `Outage`s of a live source (an open one lasts on)."""
+    notes; `outages`: `Outage`s of a live source (an open one lasts on); `turned` [n]: frames
+    where the patient was turned away (default: none)."""
     if in_outage(time_s, outages):
         return NoteLabel(None, "no_signal")
     n = len(times)
@@ -83,13 +94,20 @@ def label_note(times: np.ndarray, probs: np.ndarray, time_s: float, classes: Seq
         return NoteLabel(None, "not_analysed")
     window = probs[lo:hi]
     face = ~np.isnan(window[:, 0])
-    if not face.any():
+    away = np.zeros(hi - lo, bool) if turned is None else turned[lo:hi] & ~face
+    if not face.any() and not away.any():
         return NoteLabel(None, "no_face")
-    conf = np.max(window[face], axis=1) if top is None else top[lo:hi][face]
-    votes = np.where(conf < uncertain_below, -1, np.argmax(window[face], axis=1))
+    votes = np.full(hi - lo, _TURNED_VOTE)
+    if face.any():
+        conf = np.max(window[face], axis=1) if top is None else top[lo:hi][face]
+        votes[face] = np.where(conf < uncertain_below, _UNCERTAIN_VOTE,
+                               np.argmax(window[face], axis=1))
+    votes = votes[face | away]  # in time order
     values, counts = np.unique(votes, return_counts=True)
     tied = set(values[counts == counts.max()].tolist())
     winner = next(int(v) for v in votes[::-1] if int(v) in tied)  # the most recent of the tied
+    if winner == _TURNED_VOTE:
+        return NoteLabel(None, "turned_away")
     return NoteLabel(None, "uncertain") if winner < 0 else NoteLabel(classes[winner], "ok")
 
 
@@ -105,11 +123,12 @@ def frame_step(times: np.ndarray) -> float:
 
 def labels_for(times: np.ndarray, probs: np.ndarray, note_times: Sequence[float],
                classes: Sequence[str], *, uncertain_below: float = 0.0,
-               top: np.ndarray | None = None, outages: Sequence = ()) -> list[NoteLabel]:
+               top: np.ndarray | None = None, outages: Sequence = (),
+               turned: np.ndarray | None = None) -> list[NoteLabel]:
     """`label_note` for many notes over the same frames."""
     step = frame_step(times)
     return [label_note(times, probs, t, classes, uncertain_below=uncertain_below, top=top,
-                       step=step, outages=outages) for t in note_times]
+                       step=step, outages=outages, turned=turned) for t in note_times]
 
 
 def note_labels(frames: Sequence[FrameResult], times_s: Sequence[float],
@@ -121,4 +140,4 @@ def note_labels(frames: Sequence[FrameResult], times_s: Sequence[float],
     times, probs = frame_arrays(frames, len(classes))
     top = None if raw is None else np.max(frame_arrays(raw, len(classes))[1], axis=1)
     return labels_for(times, probs, times_s, classes, uncertain_below=uncertain_below, top=top,
-                      outages=outages)
+                      outages=outages, turned=turned_flags(frames))

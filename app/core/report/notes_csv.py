@@ -7,8 +7,8 @@ Export, one row per note in time order:
 `model_label` is the model's label of the note as defined in note_labels.py (the majority over
 the second up to the note: the same label the app, the PDF and kappa use), empty when there is
 none; `model_status` (an extra column, at the end) says why: `ok`, `uncertain`, `no_face`,
-`not_analysed` or `after_end`; `number` is the note's number in the app and the PDF (the
-order notes were made). `perceived` is empty for untagged notes.
+`not_analysed`, `after_end` or `turned_away`; `number` is the note's number in the app and the
+PDF (the order notes were made). `perceived` is empty for untagged notes.
 
 Import (`read_notes_csv`): a header with `time_s` and `text`, optionally `perceived` (absent
 means untagged) and `model_label` (ignored: it is recomputed from the frames). Comma, semicolon

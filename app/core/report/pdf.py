@@ -1,7 +1,8 @@
 """The PDF record of a session (reportlab): `write_pdf(ReportData, path)`.
 
 Sections: session facts; the timeline figure (timeline_figure.py); time in each emotion and
-where it dominated; the notes (time, text, perceived, the model's emotion within ±1 s); the
+where it dominated; looking away (episodes of the patient's face turned away, looking_away.py);
+the notes (time, text, perceived, the model's emotion within ±1 s); the
 clinician-model agreement (agreement.py); the model's test accuracy per class from its
 metrics.json; and, on every page, that this is decision support and not a diagnosis.
 
@@ -40,9 +41,11 @@ from app.core.report.data import (
     emotion_summary,
     face_fraction,
     fmt_time,
+    turned_fraction,
 )
+from app.core.report.looking_away import MERGE_GAP_S, MIN_EPISODE_S, LookingAway
 from app.core.report.model_figures import mistakes_text, model_figures, summary, table
-from app.core.report.palette import UNCERTAIN_COLOUR
+from app.core.report.palette import TURNED_AWAY_COLOUR, UNCERTAIN_COLOUR
 from app.core.report.style import MUTED, make_table, styles
 from app.core.report.timeline_figure import class_color, timeline_png
 from app.core.session.outages import SignalSummary
@@ -114,6 +117,9 @@ def _story(data: ReportData, st: dict, width: float, snapshot: Snapshot | None,
              p("Facial emotion timeline beside the clinician's notes &middot; "
                "<b>decision support, not a diagnosis</b>", st["sub"]), Spacer(1, 3 * mm)]
     faces = f" (patient's face in {face_fraction(data.frames):.0%})" if data.frames else ""
+    if data.frames and any(r.turned_away for r in data.frames):
+        faces = (f" (patient's face read in {face_fraction(data.frames):.0%}, turned away in "
+                 f"{turned_fraction(data.frames):.0%})")
     facts = [("Patient code", m.patient_code or "not given"), ("Date", _date(m.started_at)),
              ("Clinician", m.clinician or "not given"), ("Title", m.title or "—"),
              ("Source", source_label(m.source) or "unknown"),
@@ -138,9 +144,9 @@ def _story(data: ReportData, st: dict, width: float, snapshot: Snapshot | None,
     unsure = (f" (light grey: uncertain, top probability below {data.threshold.value:.0%})"
               if data.threshold.value > 0 else "")
     story.append(p("Lines: the model's probability of each emotion for the patient's face "
-                   f"(gaps: face not seen). Strip: the most probable emotion{unsure}. Numbered "
-                   "markers: the notes below." + _switches(data) + _outages(data),
-                   st["caption"]))
+                   f"(gaps: face not seen or turned away). Strip: the most probable "
+                   f"emotion{unsure}. Numbered markers: the notes below." + _turned(data)
+                   + _switches(data) + _outages(data), st["caption"]))
 
     story.append(p("Time in each emotion", st["h2"]))
     rows = [["Emotion", "Share of face time", "Where it dominated (longest stretches)"]]
@@ -156,6 +162,8 @@ def _story(data: ReportData, st: dict, width: float, snapshot: Snapshot | None,
                 "model's calibration gives a threshold). Stretches: at least three "
                 f"consecutive {bin_s:.0f}-second bins in which the emotion was the most frequent "
                 "label.", st["caption"])]
+
+    story += _looking_away(data.looking_away, st, p)
 
     story.append(p("Notes", st["h2"]))
     if notes:
@@ -182,6 +190,38 @@ def _story(data: ReportData, st: dict, width: float, snapshot: Snapshot | None,
     return story
 
 
+def _turned(data: ReportData) -> str:
+    if not any(r.turned_away for r in data.frames):
+        return ""
+    return (" Sand: the patient's face was there but turned too far to read its emotion "
+            "(turned away); shaded across the lines where it lasted long enough to be a "
+            "looking-away episode.")
+
+
+def _looking_away(a: LookingAway, st: dict, p) -> list:
+    out = [p("Looking away", st["h2"])]
+    rule = (f"An episode: the patient's face turned away (head turned beyond the limit at which "
+            f"its emotion is no longer read) for at least {MIN_EPISODE_S:g} s, breaks shorter "
+            f"than {MERGE_GAP_S:g} s bridged. Turned-away frames are left out of the emotion "
+            "shares and of the notes' model labels.")
+    if a.count == 0:
+        none = ("The patient's face was never turned away." if a.turned_frames == 0 else
+                f"No episode ({a.turned_frames:,} turned-away frames, none in a run of "
+                f"{MIN_EPISODE_S:g} s).")
+        return out + [p(none, st["body"]), p(rule, st["caption"])]
+    where = ", ".join(f"{fmt_time(s)}&ndash;{fmt_time(e)}" for s, e in a.episodes[:12])
+    more = f" and {a.count - 12} more" if a.count > 12 else ""
+    swatch = f'<font color="{TURNED_AWAY_COLOUR}">&#9632;</font>'
+    text = (f"{swatch} <b>{a.count}</b> looking-away episode{'s' * (a.count != 1)}, "
+            f"<b>{_seconds(a.total_s)}</b> in all, the longest <b>{_seconds(a.longest_s)}</b>: "
+            f"{where}{more}.")
+    return out + [p(text, st["body"]), p(rule, st["caption"])]
+
+
+def _seconds(s: float) -> str:
+    return f"{s:.1f} s" if s < 60 else fmt_time(s)
+
+
 def _agreement(a: Agreement, st: dict, p) -> list:
     out = [p("Clinician and model agreement", st["h2"])]
     if a.tagged == 0:
@@ -191,8 +231,8 @@ def _agreement(a: Agreement, st: dict, p) -> list:
     if a.other:
         left.append(f"{a.other} tagged 'other'")
     if a.no_face:
-        left.append(f"{a.no_face} without a model emotion (no face, uncertain or after the "
-                    "last frame)")
+        left.append(f"{a.no_face} without a model emotion (no face, turned away, uncertain "
+                    "or after the last frame)")
     text = (f"{a.n} of {a.tagged} notes with a perceived emotion compared with the model's "
             "label of the note (as in the notes table)"
             + (f" (not compared: {', '.join(left)})" if left else "") + ". ")

@@ -3,8 +3,10 @@
 Drawn with matplotlib's object API (no pyplot: no global state, no GUI backend) into PNG
 bytes. Upper panel: one line per class, broken where the patient's face was not seen, numbered
 dashed markers at the notes (numbers match the report's notes table). Lower strip: the
-patient's emotion (highest probability), grey where no face. Long sessions are averaged into at
-most `max_points` time bins, so an hour draws as fast as a minute and the PNG stays small.
+patient's emotion (highest probability), grey where no face, sand where the face was there but
+turned away (not read); looking-away episodes (looking_away.py) are shaded sand across the
+upper panel. Long sessions are averaged into at most `max_points` time bins, so an hour draws
+as fast as a minute and the PNG stays small.
 """
 
 from __future__ import annotations
@@ -16,9 +18,11 @@ import numpy as np
 
 from app.core.analysis.results import FrameResult
 from app.core.report.data import fmt_time
+from app.core.report.looking_away import looking_away
 from app.core.report.palette import (
     NO_FACE_COLOUR,
     SWITCH_COLOUR,
+    TURNED_AWAY_COLOUR,
     UNCERTAIN_COLOUR,
     class_colour,
 )
@@ -51,6 +55,18 @@ def series(frames: Sequence[FrameResult], k: int, max_points: int = 2000):
 
 
 NO_SIGNAL_EDGE = "#4A5560"  # hatching of a live source's outage
+
+
+def turned_series(frames: Sequence[FrameResult], max_points: int = 2000) -> np.ndarray:
+    """[n] share of turned-away frames per point of `series` (0 or 1 unless binned)."""
+    flags = np.array([r.turned_away for r in frames], dtype=float)
+    if len(frames) <= max_points:
+        return flags
+    t = np.array([r.time_s for r in frames], dtype=float)
+    edges = np.linspace(t[0], t[-1], max_points + 1)
+    which = np.clip(np.searchsorted(edges, t, side="right") - 1, 0, max_points - 1)
+    n = np.bincount(which, minlength=max_points)
+    return np.bincount(which, flags, minlength=max_points) / np.maximum(n, 1)
 
 
 def timeline_png(frames: Sequence[FrameResult], classes: Sequence[str], notes: Sequence[Note],
@@ -91,6 +107,13 @@ def timeline_png(frames: Sequence[FrameResult], classes: Sequence[str], notes: S
     if below > 0:
         handles.append(Patch(color=UNCERTAIN_COLOUR, label="uncertain"))
         labels.append("uncertain")
+    away = looking_away(frames)
+    for start, stop in away.episodes:  # looking away: marked across the probability panel
+        ax.axvspan(start, stop, color=TURNED_AWAY_COLOUR, alpha=0.45, lw=0, zorder=0)
+    turned = turned_series(frames, max_points)
+    if turned.any():
+        handles.append(Patch(color=TURNED_AWAY_COLOUR, label="turned away"))
+        labels.append("turned away")
     handles.append(Patch(color=NO_FACE, label="no face"))
     labels.append("no face")
     for start, stop in outages:  # no frame at all: hatched, unlike "no face"
@@ -104,7 +127,7 @@ def timeline_png(frames: Sequence[FrameResult], classes: Sequence[str], notes: S
 
     # uncertain: the model's own top probability (before a baseline) below the threshold
     top = np.max(series(raw, len(classes), max_points)[1] if raw is not None else p, axis=1)
-    _label_strip(strip, t, p, classes, end, below, top)
+    _label_strip(strip, t, p, classes, end, below, top, turned)
     strip.xaxis.set_major_locator(MaxNLocator(nbins=10, steps=[1, 2, 3, 5, 6, 10]))
     strip.xaxis.set_major_formatter(FuncFormatter(lambda x, _: fmt_time(x)))
     strip.tick_params(labelsize=7)
@@ -139,7 +162,8 @@ def _note_markers(ax, notes: Sequence[Note], end: float, numbers: Sequence[int])
 
 
 def _label_strip(ax, t: np.ndarray, p: np.ndarray, classes: Sequence[str], end: float,
-                 below: float = 0.0, top: np.ndarray | None = None) -> None:
+                 below: float = 0.0, top: np.ndarray | None = None,
+                 turned: np.ndarray | None = None) -> None:
     ax.set_ylim(0, 1)
     ax.axvspan(0, end, color=NO_FACE, lw=0)
     if len(t) == 0:
@@ -149,6 +173,8 @@ def _label_strip(ax, t: np.ndarray, p: np.ndarray, classes: Sequence[str], end: 
     idx = np.where(face, np.argmax(filled, axis=1), -1)
     top = filled.max(axis=1) if top is None else np.nan_to_num(top, nan=-1.0)
     idx = np.where(face & (top < below), -2, idx)  # uncertain
+    if turned is not None:  # no emotion read, and the face there but turned away
+        idx = np.where(~face & (turned > 0), -3, idx)
     # each sample covers up to the next one (the last: one median step)
     step = float(np.median(np.diff(t))) if len(t) > 1 else 1.0
     right = np.append(t[1:], t[-1] + step)
@@ -158,3 +184,5 @@ def _label_strip(ax, t: np.ndarray, p: np.ndarray, classes: Sequence[str], end: 
             ax.axvspan(t[s], right[e - 1], color=class_color(classes[idx[s]], int(idx[s])), lw=0)
         elif idx[s] == -2:
             ax.axvspan(t[s], right[e - 1], color=UNCERTAIN_COLOUR, lw=0)
+        elif idx[s] == -3:
+            ax.axvspan(t[s], right[e - 1], color=TURNED_AWAY_COLOUR, lw=0)

@@ -4,14 +4,18 @@
 `LoadedSession` (a reopened session), `SessionStoreError`, and the packing of a frame's faces
 into one blob: per face x, y, w, h, track id, patient flag, label index (int32/uint8) and the
 probabilities as float64, exact, so that a reloaded `FrameResult` equals the recorded one.
+Head pose (issue 29) follows the faces as an optional tail, `POSE` then per face the yaw
+(float64, NaN = unknown) and a turned-away flag: a blob without it (older sessions) reads as
+yaw unknown, and an older reader ignores it and sees a turned-away face as a held box.
 """
 
 from __future__ import annotations
 
+import math
 import re
 import struct
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -123,6 +127,8 @@ class LoadedSession:
 # Frame packing: exact float64 values so that a reloaded FrameResult == the recorded one.
 _FACE = struct.Struct("<iiiiiBB")  # x, y, w, h, track_id, is_patient, label index
 _HELD = 255  # label index of a face held over a detector miss (not classified, no probs)
+_POSE_TAG = b"POSE"
+_POSE = struct.Struct("<dB")  # yaw in degrees (NaN: unknown), 1 = turned away
 
 
 def pack_probs(probs: tuple[float, ...] | None) -> bytes | None:
@@ -134,7 +140,7 @@ def pack_faces(faces: tuple[Face, ...], classes: Sequence[str]) -> bytes | None:
         return None
     parts = [struct.pack("<H", len(faces))]
     for f in faces:
-        if not f.detected:
+        if not f.detected or f.turned_away:  # no probabilities to store
             parts.append(_FACE.pack(*f.box, f.track_id, f.is_patient, _HELD))
             continue
         if f.label not in classes or len(f.probs) != len(classes):
@@ -142,6 +148,10 @@ def pack_faces(faces: tuple[Face, ...], classes: Sequence[str]) -> bytes | None:
                                     f"probabilities does not fit the session's classes")
         parts.append(_FACE.pack(*f.box, f.track_id, f.is_patient, classes.index(f.label)))
         parts.append(struct.pack(f"<{len(f.probs)}d", *f.probs))
+    if any(f.yaw_deg is not None or f.turned_away for f in faces):
+        parts.append(_POSE_TAG)
+        parts += [_POSE.pack(math.nan if f.yaw_deg is None else f.yaw_deg, f.turned_away)
+                  for f in faces]
     return b"".join(parts)
 
 
@@ -159,5 +169,17 @@ def unpack_frame(row: tuple, classes: tuple[str, ...], k: int) -> FrameResult:
             p = struct.unpack_from(f"<{k}d", blob, pos)
             pos += 8 * k
             faces.append(Face((x, y, w, h), tid, p, classes[li], bool(patient)))
+        if blob[pos:pos + len(_POSE_TAG)] == _POSE_TAG:
+            faces = _with_pose(faces, blob, pos + len(_POSE_TAG))
     p = None if probs is None else struct.unpack(f"<{len(probs) // 8}d", probs)
     return FrameResult(idx, time_s, tuple(faces), label, p)
+
+
+def _with_pose(faces: list[Face], blob: bytes, pos: int) -> list[Face]:
+    out = []
+    for f in faces:
+        yaw, away = _POSE.unpack_from(blob, pos)
+        pos += _POSE.size
+        out.append(replace(f, yaw_deg=None if math.isnan(yaw) else yaw,
+                           turned_away=bool(away), detected=f.detected or bool(away)))
+    return out

@@ -1,0 +1,112 @@
+"""Head yaw from BlazeFace's keypoints, and when a face counts as *turned away* (issue 29).
+
+Geometry (docs/head_pose.md). Seen from the camera (orthographic, a few face widths away), a
+head turned by yaw θ about its vertical axis moves every point by its depth: a point `z` mm in
+front of the axis shifts sideways by `z·sin θ`, and the two eyes, `D` apart, close up to
+`D·cos θ`. The nose tip stands `d` mm in front of the eyes, so its sideways distance from the
+eye midpoint, measured along the eye line (which undoes head roll), in eye distances, is
+
+    s = d·sin θ / (D·cos θ) = (d / D) · tan θ,   so   θ = atan(s / NOSE_DEPTH),
+
+independent of the face's size, distance and roll. `NOSE_DEPTH = d / D` was measured on the
+29,079 FER-2013 faces BlazeFace finds, from the same faces' foreshortening (eye distance over
+the eye-to-mouth drop, against frontal faces): 0.61-0.68 in every band from 13 to 53 degrees
+(benchmarks/head_pose.py). Pitch changes both lengths alike and cancels.
+
+Sign: positive yaw = the person turned to their own left, which in an unmirrored camera
+image is the image's right (the nose moves from the right eye, on the image's left, towards
+the left eye). A mirrored image flips the sign.
+
+Weak where the model guesses (docs/head_pose.md, benchmarks/head_pose.py): as the far eye
+hides, BlazeFace places it and the nose by habit and the yaw read lags the turn (a rendered
+head turned 45/60/75 degrees reads about 34/38/40); small, blurred profiles often read 20-50.
+Roll and mirroring move it by 2 degrees (median), 5-12 at the 95th percentile. A Haar box
+gets its yaw from the short-range model run on it (detector.py, `combined`); where that finds
+no face, and with `--detector haar`, the yaw is unknown (None) and the face never turned away.
+
+`TurnGate` decides per face track on the yaw averaged over the last moment (an exponential
+moving average with time constant `smooth_s`, 0.2 s: a still profile's yaw jitters by about
+5 degrees from frame to frame as the search crop moves), with hysteresis: a face becomes turned
+away at |yaw| >= `limit_deg` and stays so until |yaw| < `release_deg`, so a face held near the
+limit does not flicker between classified and turned away. A single image is decided on its
+own yaw.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+
+RIGHT_EYE, LEFT_EYE, NOSE = 0, 1, 2  # BlazeFace keypoint order (blazeface.py)
+NOSE_DEPTH = 0.64  # nose tip in front of the eyes / eye distance (measured, see above)
+TURNED_LIMIT_DEG = 50.0  # turned away from here on (chosen by measurement: docs/head_pose.md)
+RELEASE_DEG = 45.0  # ... until the face comes back below this
+
+
+def yaw_deg(keypoints: np.ndarray | None) -> float | None:
+    """Head yaw in degrees (-90..90, positive: turned to the person's left) from BlazeFace's
+    six keypoints in image pixels; None without keypoints or with both eyes on one point."""
+    if keypoints is None:
+        return None
+    kps = np.asarray(keypoints, float)
+    if kps.shape[0] < 3 or not np.all(np.isfinite(kps[:3])):
+        return None
+    eye = kps[LEFT_EYE] - kps[RIGHT_EYE]
+    dist = float(np.hypot(*eye))
+    if dist < 1e-6:
+        return None
+    along = float((kps[NOSE] - (kps[LEFT_EYE] + kps[RIGHT_EYE]) / 2) @ eye) / dist
+    return math.degrees(math.atan2(along / dist, NOSE_DEPTH))
+
+
+@dataclass(frozen=True)
+class TurnConfig:
+    limit_deg: float = TURNED_LIMIT_DEG  # |yaw| from which a face is turned away; <= 0: off
+    release_deg: float = RELEASE_DEG  # ... and below which it is classified again
+    smooth_s: float = 0.2  # time constant of the yaw average the gate decides on
+
+    @property
+    def on(self) -> bool:
+        return self.limit_deg > 0
+
+
+class TurnGate:
+    """Turned away or not, per face track, with hysteresis (not thread-safe: one caller)."""
+
+    def __init__(self, config: TurnConfig | None = None):
+        self.config = config or TurnConfig()
+        self._away: set[int] = set()
+        self._yaw: dict[int, tuple[float, float]] = {}  # track -> (time, averaged yaw)
+
+    def reset(self) -> None:
+        self._away.clear()
+        self._yaw.clear()
+
+    def update(self, track_id: int, yaw: float | None, time_s: float = 0.0) -> bool:
+        """Whether face `track_id`, seen at `time_s` with `yaw` (None: unknown), is turned away."""
+        cfg = self.config
+        if yaw is None or not cfg.on:
+            self._away.discard(track_id)
+            self._yaw.pop(track_id, None)
+            return False
+        prev = self._yaw.get(track_id)
+        if prev is not None and cfg.smooth_s > 0 and time_s >= prev[0]:
+            w = 1.0 - math.exp(-(time_s - prev[0]) / cfg.smooth_s)
+            yaw = (1.0 - w) * prev[1] + w * yaw
+        self._yaw[track_id] = (time_s, yaw)
+        bound = cfg.release_deg if track_id in self._away else cfg.limit_deg
+        away = abs(yaw) >= bound
+        if away:
+            self._away.add(track_id)
+        else:
+            self._away.discard(track_id)
+        return away
+
+    def keep_only(self, track_ids: Iterable[int]) -> None:
+        """Forget tracks that no longer exist."""
+        keep = set(track_ids)
+        self._away &= keep
+        self._yaw = {t: v for t, v in self._yaw.items() if t in keep}
