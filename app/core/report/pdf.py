@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import os
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -34,6 +32,7 @@ from app.core.analysis.providers import device_label
 from app.core.analysis.results import Box
 from app.core.analysis.sources import source_label
 from app.core.report.agreement import MIN_PER_CLASS, Agreement, agreement
+from app.core.report.atomic import write_atomically
 from app.core.report.data import (
     ExportError,
     ReportData,
@@ -77,20 +76,8 @@ class Snapshot:
 def write_pdf(data: ReportData, path: str | Path, *, snapshot: Snapshot | None = None,
               blur_faces: bool = True) -> Path:
     """Write the session report to `path`; ExportError (one line) if it cannot be written."""
-    path = Path(path)
     pdf = build_pdf(data, snapshot=snapshot, blur_faces=blur_faces)
-    tmp = None
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-        with os.fdopen(fd, "wb") as f:
-            f.write(pdf)
-        os.replace(tmp, path)
-    except OSError as exc:
-        if tmp is not None:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-        raise ExportError(f"cannot write the PDF report {path}: {exc.strerror or exc}") from None
-    return path
+    return write_atomically(path, "PDF report", lambda f: f.write(pdf))
 
 
 def build_pdf(data: ReportData, *, snapshot: Snapshot | None = None,
