@@ -29,6 +29,7 @@ from shiboken6 import isValid
 
 from app.core.analysis.uncertainty import UNCERTAIN
 from app.core.errors import CoreError
+from app.core.report.looking_away import MIN_EPISODE_S
 from app.core.report.patient_course import (
     PatientCourse,
     differs_text,
@@ -37,8 +38,10 @@ from app.core.report.patient_course import (
     write_course_csv,
 )
 from app.core.report.patient_course_pdf import (
+    AWAY_HEAD,
     BASELINE_MARK,
     DIFFERS_MARK,
+    away_text,
     course_png,
     session_date,
     write_course_pdf,
@@ -137,18 +140,19 @@ class PatientCourseDialog(QDialog):
         self.figure.setPixmap(pixmap)
         unsure = [UNCERTAIN] if course.threshold > 0 else []
         head = ["Date", "Title", "Duration", *course.classes, *unsure, "No face", "No signal",
-                "Notes", "Kappa (n)", "Marks"]
+                AWAY_HEAD, "Notes", "Kappa (n)", "Marks"]
         self.table.clear()
         self.table.setColumnCount(len(head))
         self.table.setHorizontalHeaderLabels(head)
         self.table.setRowCount(len(course.rows))
+        away_col = head.index(AWAY_HEAD)
         for row, r in enumerate(course.rows):
             marks = ([f"{BASELINE_MARK} baseline"] if r.baseline else []) + \
                 ([f"{DIFFERS_MARK} {differs_text(r)}"] if r.differs else [])
             cells = [session_date(r.started_at), r.title, format_time(r.duration_s),
                      *(_pct(r.shares.get(c)) for c in course.classes),
                      *([_pct(r.uncertain)] if unsure else []), format_time(r.no_face_s),
-                     format_time(r.no_signal_s), str(r.notes),
+                     format_time(r.no_signal_s), away_text(r), str(r.notes),
                      "–" if r.kappa is None else f"{r.kappa:.2f} ({r.kappa_notes})",
                      ", ".join(marks)]
             for col, text in enumerate(cells):
@@ -156,6 +160,8 @@ class PatientCourseDialog(QDialog):
                 item.setData(Qt.ItemDataRole.UserRole, r.session_id)
                 if marks and col == len(cells) - 1:
                     item.setToolTip(f"{r.model}; detector {r.detector or 'not recorded'}")
+                elif col == away_col:
+                    item.setToolTip(AWAY_TIP)
                 self.table.setItem(row, col, item)
         self.table.resizeColumnsToContents()
         base = " · * baseline-corrected figures" if any(r.baseline for r in course.rows) else ""
@@ -191,6 +197,10 @@ class PatientCourseDialog(QDialog):
     def _say(self, text: str) -> None:
         if isValid(self):  # the dialog may be closed before a background job ends
             self.message.setText(text)
+
+
+AWAY_TIP = ("Looking-away episodes · their total time (the longest): the face there but "
+            f"turned away for {MIN_EPISODE_S:g} s or more, as in the session report")
 
 
 def _pct(x: float | None) -> str:

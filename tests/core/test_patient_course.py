@@ -11,7 +11,6 @@ import pytest
 from app.core.analysis.baseline import Baseline, target_for
 from app.core.analysis.results import Face, FrameResult
 from app.core.report.patient_course import (
-    no_signal_seconds,
     patient_codes,
     patient_course,
     write_course_csv,
@@ -28,14 +27,18 @@ HAPPY, SAD, SURPRISE, NEUTRAL = ((.7, .1, .1, .1), (.1, .8, .05, .05), (.1, .1, 
 WAVERING = (.4, .3, .2, .1)  # happy, but its top probability is below 0.5: uncertain
 RESTING_SAD = (.1, .6, .1, .2)  # this patient's resting face: reads sad without a baseline
 GLAD = (.7, .2, .05, .05)
+AWAY = "turned away"  # the patient's face there but turned beyond the yaw limit: not read
 INT8 = ("fer_cnn_int8.onnx", "v1 (int8)")
 FLOAT = ("fer_cnn.onnx", "v1")
 
 
 def frame(i: int, probs) -> FrameResult:
-    """Frame i at i seconds; probs None: no face."""
+    """Frame i at i seconds; probs None: no face; AWAY: the face turned away."""
     if probs is None:
         return FrameResult(i, float(i))
+    if probs == AWAY:
+        return FrameResult(i, float(i), (Face((10, 10, 50, 50), 1, (), "", True, yaw_deg=75.0,
+                                              turned_away=True),))
     label = CLASSES[max(range(4), key=probs.__getitem__)]
     return FrameResult(i, float(i), (Face((10, 10, 50, 50), 1, probs, label, True),), label,
                        probs)
@@ -65,18 +68,23 @@ def store(tmp_path):
 def three_sessions(s: SessionStore) -> None:
     """Patient P-017's three sessions (and one of P-099), figures worked out in the comments."""
     # A, 5 Jan: int8 model (the odd one out), 8 face frames: happy 4, uncertain 1, sad 2,
-    # neutral 1; 2 frames without a face (2 s); notes at 2 s (happy over 1-2 s) and 6 s
-    # (sad over 5-6 s) agree with the model: kappa 1.0 on 2 notes.
+    # neutral 1; 3 frames without a face (3 s: 8, 9 and 13); notes at 2 s (happy over 1-2 s)
+    # and 6 s (sad over 5-6 s) agree with the model: kappa 1.0 on 2 notes. Turned away in
+    # frames 10-12 and 14-15: two looking-away episodes, 10-13 s (3 s) and 14-16 s (2 s: the
+    # last frame stands for one frame step), 5 s in all; not face frames, not "no face".
     add(s, "2026-01-05T10:00:00+01:00", INT8, "blazeface",
-        [HAPPY] * 4 + [WAVERING] + [SAD] * 2 + [NEUTRAL] + [None] * 2,
+        [HAPPY] * 4 + [WAVERING] + [SAD] * 2 + [NEUTRAL] + [None] * 2 + [AWAY] * 3 + [None]
+        + [AWAY] * 2,
         notes=[Note(2.0, "smiles at the dog", "happy"), Note(6.0, "tearful", "sad"),
                Note(3.0, "talks about work")])
     # C, 19 Jan (stored before B): surprise in all 4 face frames, 1 s without a face.
     add(s, "2026-01-19T10:00:00+01:00", FLOAT, "blazeface", [SURPRISE] * 4 + [None])
     # B, 12 Jan: Haar detector (marked); a baseline at rest turns the 4 resting frames
-    # from sad to neutral: neutral 4/6, happy 2/6; signal lost 2.5-4.0 s; one note.
+    # from sad to neutral: neutral 4/6, happy 2/6; signal lost 2.5-4.0 s; one note; turned
+    # away in its last two frames: one episode of 6-8 s (2 s).
     base = Baseline(0.0, 3.0, RESTING_SAD, target_for(CLASSES), 4)
-    add(s, "2026-01-12T10:00:00+01:00", FLOAT, "haar", [RESTING_SAD] * 4 + [GLAD] * 2,
+    add(s, "2026-01-12T10:00:00+01:00", FLOAT, "haar",
+        [RESTING_SAD] * 4 + [GLAD] * 2 + [AWAY] * 2,
         notes=[Note(5.0, "laughs", "happy")], baseline=base,
         events=[Event(2.5, "signal_lost", ""), Event(3.0, "patient", "face 2"),
                 Event(4.0, "signal_back", "")])
@@ -91,8 +99,9 @@ def test_figures_of_three_sessions(store):
     assert course.classes == CLASSES
     assert a.shares == {"happy": 0.5, "sad": 0.25, "surprise": 0.0, "neutral": 0.125}
     assert a.uncertain == 0.125
-    assert (a.frames, a.face_frames, a.duration_s) == (10, 8, 9.0)
-    assert a.no_face_s == 2.0 and a.no_signal_s == 0.0
+    assert (a.frames, a.face_frames, a.duration_s) == (16, 8, 15.0)
+    assert a.no_face_s == 3.0 and a.no_signal_s == 0.0
+    assert (a.away_episodes, a.away_s, a.away_longest_s) == (2, 5.0, 3.0)
     assert (a.notes, a.kappa, a.kappa_notes) == (3, 1.0, 2)
     assert not a.baseline and a.differs == ("model",)
 
@@ -101,11 +110,13 @@ def test_figures_of_three_sessions(store):
         2 / 6)
     assert b.shares["sad"] == 0.0 and b.uncertain == 0.0
     assert b.no_signal_s == 1.5 and b.no_face_s == 0.0
+    assert (b.away_episodes, b.away_s, b.away_longest_s) == (1, 2.0, 2.0)
     assert (b.notes, b.kappa, b.kappa_notes) == (1, None, 1)  # one pair: kappa undefined
     assert b.differs == ("detector",)
 
     assert c.shares == {"happy": 0.0, "sad": 0.0, "surprise": 1.0, "neutral": 0.0}
     assert c.no_face_s == 1.0 and c.differs == () and c.kappa is None
+    assert (c.away_episodes, c.away_s, c.away_longest_s) == (0, 0.0, 0.0)
     assert patient_codes(store) == [("P-017", 3), ("P-099", 1)]
 
 
@@ -115,9 +126,14 @@ def test_without_threshold_no_frame_is_uncertain(store):
     assert a.shares["happy"] == 5 / 8  # the wavering frame counts as happy
 
 
-def test_open_outage_runs_to_the_end():
-    assert no_signal_seconds([Event(1.0, "signal_lost", ""), Event(2.0, "signal_back", ""),
-                              Event(5.0, "signal_lost", "")], 8.0) == 4.0
+def test_open_outage_runs_to_the_end(tmp_path):
+    """Lost 1-2 s, and again from 5 s to the end (the last frame at 8 s): 1 + 3 s."""
+    with SessionStore(tmp_path / "open.sqlite3") as s:
+        add(s, "2026-02-02T10:00:00+01:00", FLOAT, "blazeface", [HAPPY] * 9,
+            events=[Event(1.0, "signal_lost", ""), Event(2.0, "signal_back", ""),
+                    Event(5.0, "signal_lost", "")])
+        [row] = patient_course(s, "P-017").rows
+    assert row.no_signal_s == 4.0 and row.duration_s == 8.0
 
 
 def test_csv(store, tmp_path):
@@ -128,6 +144,11 @@ def test_csv(store, tmp_path):
     assert rows[1]["baseline"] == "1" and rows[1]["share_neutral"] == "0.6667"
     assert rows[1]["no_signal_s"] == "1.50" and rows[1]["differs"] == "detector"
     assert rows[0]["kappa"] == "1.000" and rows[2]["kappa"] == ""
+    away = ("looking_away_episodes", "looking_away_s", "looking_away_longest_s")
+    assert [[r[k] for k in away] for r in rows] == [["2", "5.00", "3.00"],
+                                                    ["1", "2.00", "2.00"],
+                                                    ["0", "0.00", "0.00"]]
+    assert rows[0]["no_face_s"] == "3.00"
 
 
 def test_pdf_is_one_page_with_the_figures(store, tmp_path):
@@ -138,7 +159,8 @@ def test_pdf_is_one_page_with_the_figures(store, tmp_path):
                      "2026-01-12 10:00", "2026-01-19 10:00", "50 %", "67 %", "100 %",
                      "1.00 (2)", "* baseline", "† other model: fer_cnn_int8.onnx",
                      "† other detector: haar",
-                     "00:01", "decision support, not a diagnosis"):
+                     "00:01", "decision support, not a diagnosis", "Looking away",
+                     "2 · 00:05 (00:03)", "1 · 00:02 (00:02)"):
         assert expected in text, expected
     assert "P-099" not in text
 

@@ -22,6 +22,10 @@ def test_dialog_shows_the_course_and_exports(qtbot, tmp_path):
     assert row0["happy"] == "50 %" and row0["uncertain"] == "12 %"  # 12.5 rounds to even
     assert row0["Kappa (n)"] == "1.00 (2)" and "other model" in row0["Marks"]
     assert "baseline" in dialog.table.item(1, head.index("Marks")).text()
+    away = head.index("Looking away")  # episodes · their time (the longest), as the PDF
+    assert [dialog.table.item(r, away).text() for r in range(3)] == [
+        "2 · 00:05 (00:03)", "1 · 00:02 (00:02)", "0"]
+    assert row0["No face"] == "00:03"  # turned-away frames are looking away, not no face
     assert not dialog.figure.pixmap().isNull()
     dialog.export("pdf", tmp_path / "c.pdf")
     dialog.export("csv", tmp_path / "c.csv")

@@ -8,13 +8,16 @@ the same here as in its PDF: the share of each emotion over the frames where the
 was detected (`emotion_summary`; with the session's baseline applied when it has one, which
 the row says in `baseline`), the uncertain share (the model's own top probability below
 `below`; uncertain frames are then a category of their own, so the shares and `uncertain` sum
-to 1), the time without the patient's face and without a signal, the notes and the
-clinician-model kappa of agreement.py.
+to 1), the time without the patient's face and without a signal, the looking-away episodes
+(looking_away.py: how many, their total and the longest), the notes and the clinician-model
+kappa of agreement.py.
 
 Time per frame is the gap to the next frame, capped at `MAX_FRAME_S` (the last frame: the
-median gap), so a pause in a live stream is not counted as face or no-face time. *No signal* is
-the time between a `signal_lost` event and the next `signal_back` (or the session's end), as
-a live source records outages in the session's events (0 where a session has none).
+median gap), so a pause in a live stream is not counted as face or no-face time. *No face* is
+the time of frames without the patient's face (`state == no_face`); a face there but turned
+away counts as looking away instead. *No signal* is the session report's outage time
+(session/outages.py: from `signal_lost` to the next `signal_back`, or to the session's end),
+0 where a session has none.
 
 Sessions analysed with another model (file and version) or face detector than most of the
 patient's sessions (a tie: the newest's) are marked in `differs` ("model", "detector"): their
@@ -26,24 +29,21 @@ no share (None).
 from __future__ import annotations
 
 import csv
-import os
 import statistics
-import tempfile
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from app.core.analysis.results import FrameResult
+from app.core.analysis.results import NO_FACE, FrameResult
 from app.core.analysis.uncertainty import UNCERTAIN, Threshold
 from app.core.report.agreement import agreement
-from app.core.report.data import ExportError, ReportData, emotion_summary
+from app.core.report.atomic import write_atomically
+from app.core.report.data import ReportData, emotion_summary
+from app.core.session.outages import SignalSummary
 from app.core.session.store import LoadedSession, SessionStore
-from app.core.session.types import Event
 
 MAX_FRAME_S = 1.0  # a longer gap between two frames is a pause, not face time
-LOST_KINDS = frozenset({"signal_lost"})  # a live source's outage events, as stored
-BACK_KINDS = frozenset({"signal_back"})
 
 
 @dataclass(frozen=True)
@@ -58,6 +58,9 @@ class CourseRow:
     uncertain: float | None  # share of face frames whose label is not to be trusted
     no_face_s: float
     no_signal_s: float
+    away_episodes: int  # looking-away episodes (report/looking_away.py)
+    away_s: float  # their total time
+    away_longest_s: float  # the longest of them (0: none)
     notes: int
     kappa: float | None  # Cohen's kappa clinician vs model (None: undefined / no tagged notes)
     kappa_notes: int  # notes compared for kappa
@@ -90,13 +93,14 @@ def course_row(session: LoadedSession, below: float = 0.0) -> CourseRow:
     shares = {e.label: e.share for e in summary}
     face = sum(r.label is not None and r.probs is not None for r in frames)
     a = agreement(data.sorted_notes, data.note_labels, meta.classes)
+    away = data.looking_away
     return CourseRow(
         session_id=session.id, started_at=meta.started_at, title=meta.title,
         duration_s=data.duration_s, frames=len(frames), face_frames=face,
         shares={c: shares.get(c) for c in meta.classes},
         uncertain=shares.get(UNCERTAIN) if below > 0 else (0.0 if face else None),
-        no_face_s=no_face_seconds(frames), no_signal_s=no_signal_seconds(session.events,
-                                                                         data.duration_s),
+        no_face_s=no_face_seconds(frames), no_signal_s=SignalSummary.of(data.outages).seconds,
+        away_episodes=away.count, away_s=away.total_s, away_longest_s=away.longest_s,
         notes=len(session.notes), kappa=a.kappa if a.n else None, kappa_notes=a.n,
         baseline=meta.baseline is not None, model=meta.model_description,
         detector=meta.detector)
@@ -111,23 +115,9 @@ def frame_seconds(frames: Sequence[FrameResult]) -> list[float]:
 
 
 def no_face_seconds(frames: Sequence[FrameResult]) -> float:
+    """Time without the patient's face (a face turned away is there: looking away)."""
     return sum(dt for r, dt in zip(frames, frame_seconds(frames), strict=True)
-               if r.label is None)
-
-
-def no_signal_seconds(events: Sequence[Event], end_s: float) -> float:
-    """Total outage time from `signal_lost` / `signal_back` events (an open one ends at
-    `end_s`)."""
-    total, lost = 0.0, None
-    for e in sorted(events, key=lambda e: e.time_s):
-        if e.kind in LOST_KINDS and lost is None:
-            lost = e.time_s
-        elif e.kind in BACK_KINDS and lost is not None:
-            total += max(0.0, e.time_s - lost)
-            lost = None
-    if lost is not None:
-        total += max(0.0, end_s - lost)
-    return total
+               if r.state == NO_FACE)
 
 
 def build_course(patient_code: str, sessions: Sequence[LoadedSession],
@@ -179,7 +169,8 @@ def patient_codes(store: SessionStore) -> list[tuple[str, int]]:
 def csv_header(course: PatientCourse) -> list[str]:
     return ["patient_code", "session_id", "started_at", "title", "duration_s", "frames",
             "face_frames", "baseline", *(f"share_{c}" for c in course.classes), "uncertain",
-            "no_face_s", "no_signal_s", "notes", "kappa", "kappa_notes", "model", "detector",
+            "no_face_s", "no_signal_s", "looking_away_episodes", "looking_away_s",
+            "looking_away_longest_s", "notes", "kappa", "kappa_notes", "model", "detector",
             "differs"]
 
 
@@ -190,25 +181,17 @@ def csv_rows(course: PatientCourse) -> list[list[str]]:
     return [[course.patient_code, str(r.session_id), r.started_at, r.title,
              num(r.duration_s, 2), str(r.frames), str(r.face_frames), str(int(r.baseline)),
              *(num(r.shares.get(c)) for c in course.classes), num(r.uncertain),
-             num(r.no_face_s, 2), num(r.no_signal_s, 2), str(r.notes), num(r.kappa, 3),
+             num(r.no_face_s, 2), num(r.no_signal_s, 2), str(r.away_episodes),
+             num(r.away_s, 2), num(r.away_longest_s, 2), str(r.notes), num(r.kappa, 3),
              str(r.kappa_notes), r.model, r.detector, " ".join(r.differs)]
             for r in course.rows]
 
 
 def write_course_csv(course: PatientCourse, path: str | Path) -> Path:
-    """One row per session (header first); written whole or not at (ExportError)."""
-    path = Path(path)
-    tmp = None
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-        with os.fdopen(fd, "w", newline="", encoding="utf-8") as f:
-            writer = csv.writer(f)
-            writer.writerow(csv_header(course))
-            writer.writerows(csv_rows(course))
-        os.replace(tmp, path)
-    except OSError as exc:
-        if tmp is not None:
-            Path(tmp).unlink(missing_ok=True)
-        raise ExportError(f"cannot write the patient course CSV {path}: "
-                          f"{exc.strerror or exc}") from None
-    return path
+    """One row per session (header first); written whole or not at all (ExportError)."""
+    def write(f) -> None:
+        writer = csv.writer(f)
+        writer.writerow(csv_header(course))
+        writer.writerows(csv_rows(course))
+
+    return write_atomically(path, "patient course CSV", write, text=True)

@@ -3,8 +3,9 @@
 `course_png(course)`: each emotion's share (and the uncertain share) across the sessions, one
 line per emotion, sessions in date order on the x axis; the app's Patient dialog shows the same
 PNG. `write_course_pdf(course, path)`: the patient code, the figure, one table row per session
-(date, duration, shares, uncertain, no face, no signal, notes, kappa, marks) and what the marks
-mean; past 10 sessions the figure gets lower and the table denser (one page up to about 24).
+(date, duration, shares, uncertain, no face, no signal, looking away: episodes, their time and
+the longest, notes, kappa, marks) and what the marks and columns mean; past 10 sessions the
+figure gets lower and the table denser (one page up to about 24).
 Written through a temporary file (a one-line ExportError, never a half-written file).
 """
 
@@ -12,8 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import os
-import tempfile
 from datetime import datetime
 from pathlib import Path
 
@@ -22,14 +21,17 @@ from reportlab.lib.units import mm
 from reportlab.platypus import Image, Paragraph, SimpleDocTemplate, Spacer
 
 from app.core.analysis.uncertainty import UNCERTAIN
-from app.core.report.data import ExportError, fmt_time
+from app.core.report.atomic import write_atomically
+from app.core.report.data import fmt_time
+from app.core.report.looking_away import MERGE_GAP_S, MIN_EPISODE_S
 from app.core.report.palette import UNCERTAIN_COLOUR, class_colour
-from app.core.report.patient_course import PatientCourse, differs_text
+from app.core.report.patient_course import CourseRow, PatientCourse, differs_text
 from app.core.report.pdf import DISCLAIMER
 from app.core.report.style import make_table, styles
 
 BASELINE_MARK = "*"  # the session's figures are baseline-corrected
 DIFFERS_MARK = "†"  # another model or detector than most of the sessions
+AWAY_HEAD = "Looking away"  # the column: episodes · their total time (the longest)
 
 
 def session_date(iso: str) -> str:
@@ -77,6 +79,14 @@ def course_png(course: PatientCourse, *, width_in: float = 9.5, height_in: float
     return buf.getvalue()
 
 
+def away_text(row: CourseRow) -> str:
+    """`2 · 00:05 (00:03)`: a session's looking-away episodes, their total time and (the
+    longest); `0` without one. The PDF's and the app's cell."""
+    if not row.away_episodes:
+        return "0"
+    return f"{row.away_episodes} · {fmt_time(row.away_s)} ({fmt_time(row.away_longest_s)})"
+
+
 def _pct(x: float | None) -> str:
     return "–" if x is None else f"{100 * x:.0f} %"
 
@@ -96,8 +106,8 @@ def _story(course: PatientCourse, st: dict, width: float) -> list:
     img.drawWidth = width
     story.append(img)
     unsure = [UNCERTAIN] if course.threshold > 0 else []
-    head = ["Date", "Duration", *course.classes, *unsure, "No face", "No signal", "Notes",
-            "Kappa (n)", "Marks"]
+    head = ["Date", "Duration", *course.classes, *unsure, "No face", "No signal", AWAY_HEAD,
+            "Notes", "Kappa (n)", "Marks"]
     rows = [head]
     for r in course.rows:
         marks = []
@@ -109,27 +119,31 @@ def _story(course: PatientCourse, st: dict, width: float) -> list:
         rows.append([session_date(r.started_at), fmt_time(r.duration_s),
                      *(_pct(r.shares.get(c)) for c in course.classes),
                      *([_pct(r.uncertain)] if unsure else []), fmt_time(r.no_face_s),
-                     fmt_time(r.no_signal_s), str(r.notes), kappa,
+                     fmt_time(r.no_signal_s), away_text(r), str(r.notes), kappa,
                      p(", ".join(marks), st["small"])])
     fixed = [30 * mm, 17 * mm]
-    tail = [16 * mm, 19 * mm, 12 * mm, 19 * mm, 46 * mm]
+    tail = [16 * mm, 19 * mm, 27 * mm, 12 * mm, 19 * mm, 39 * mm]
     share_w = (width - sum(fixed) - sum(tail)) / max(1, len(course.classes) + len(unsure))
     table = make_table(rows, fixed + [share_w] * (len(course.classes) + len(unsure)) + tail)
+    table.setStyle([("FONTSIZE", (0, 0), (-1, -1), 8), ("LEFTPADDING", (0, 0), (-1, -1), 4),
+                    ("RIGHTPADDING", (0, 0), (-1, -1), 4)])  # room for the 14 columns
     if compact:
         table.setStyle([("FONTSIZE", (0, 0), (-1, -1), 7), ("TOPPADDING", (0, 0), (-1, -1), 1),
                         ("BOTTOMPADDING", (0, 0), (-1, -1), 1)])
     story.append(table)
-    notes = ["Shares: of the frames where the patient's face was detected"
-             + (f"; uncertain: the model's top probability below {course.threshold:.0%}, "
-                "not counted in an emotion" if course.threshold > 0 else "") + ".",
+    notes = ["Shares: of the frames where the patient's face was read (detected, not turned "
+             "away)" + (f"; uncertain: the model's top probability below {course.threshold:.0%}, "
+                       "not counted in an emotion" if course.threshold > 0 else "") + ".",
              f"{BASELINE_MARK} baseline: the session has a resting-face baseline and its "
              "figures use the corrected probabilities (as its own report).",
              f"{DIFFERS_MARK} other model / detector: analysed with another model or face "
              "detector than most of this patient's sessions; its figures are not directly "
              "comparable.",
              "No face: time without the patient's face; no signal: time the live source was "
-             "lost. Kappa: clinician-model agreement on the notes tagged with an emotion "
-             "(n compared notes)."]
+             "lost. Looking away: episodes · their total time (the longest); an episode is the "
+             f"face there but turned away for {MIN_EPISODE_S:g} s or more, breaks under "
+             f"{MERGE_GAP_S:g} s bridged, as in the session report. Kappa: clinician-model "
+             "agreement on the notes tagged with an emotion (n compared notes)."]
     story += [p(" ".join(notes), st["caption"]), Spacer(1, 2 * mm),
               p(DISCLAIMER, st["caption"])]
     return story
@@ -147,17 +161,5 @@ def build_course_pdf(course: PatientCourse) -> bytes:
 
 
 def write_course_pdf(course: PatientCourse, path: str | Path) -> Path:
-    path = Path(path)
     pdf = build_course_pdf(course)
-    tmp = None
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-        with os.fdopen(fd, "wb") as f:
-            f.write(pdf)
-        os.replace(tmp, path)
-    except OSError as exc:
-        if tmp is not None:
-            Path(tmp).unlink(missing_ok=True)
-        raise ExportError(f"cannot write the patient course PDF {path}: "
-                          f"{exc.strerror or exc}") from None
-    return path
+    return write_atomically(path, "patient course PDF", lambda f: f.write(pdf))
