@@ -24,8 +24,14 @@ import time
 import cv2
 import numpy as np
 
+from app.core.analysis.sources import LiveOptions
+
 BOUNDARY = b"frame"
 BITS = 20  # frame numbers drawn into `numbered_frames` (about 12 days at 1 fps)
+# A live source's thresholds made short, so that a test of a loss and a reconnection against
+# this server takes seconds (the `jpegs` / `server` fixtures are in tests/conftest.py).
+FAST_LIVE = LiveOptions(stall_s=0.4, backoff=(0.1, 0.4), read_timeout_s=1.0,
+                        open_timeout_s=2.0)
 
 
 def numbered_frames(n: int, size: tuple[int, int] = (96, 64), base: np.ndarray | None = None,

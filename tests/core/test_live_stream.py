@@ -22,20 +22,7 @@ from app.core.session.outages import (
     outage_events,
     outages_from_events,
 )
-from tests.mjpeg_server import MjpegServer, numbered_frames, read_number
-
-FAST = LiveOptions(stall_s=0.4, backoff=(0.1, 0.4), read_timeout_s=1.0, open_timeout_s=2.0)
-
-
-@pytest.fixture(scope="module")
-def jpegs():
-    return numbered_frames(60, (96, 64))
-
-
-@pytest.fixture
-def server(jpegs):
-    with MjpegServer(jpegs, fps=24) as s:
-        yield s
+from tests.mjpeg_server import FAST_LIVE, MjpegServer, read_number
 
 
 def wait_for(cond, timeout=10.0, what="condition"):
@@ -58,7 +45,7 @@ def drain(feed, until, frames):
 def test_live_stream_is_live_and_stamped_at_arrival(jpegs):
     """A 12 fps MJPEG stream: OpenCV's own times would run at half speed (it assumes 25
     fps); the arrival clock follows the server's sending times."""
-    with MjpegServer(jpegs, fps=12) as server, open_source(server.url, live=FAST) as src:
+    with MjpegServer(jpegs, fps=12) as server, open_source(server.url, live=FAST_LIVE) as src:
         assert src.live and src.kind == "stream" and src.fps is None
         feed = src.feed(keep="all")
         frames = []
@@ -73,7 +60,7 @@ def test_live_stream_is_live_and_stamped_at_arrival(jpegs):
 
 
 def test_kill_and_restart_is_one_outage_in_one_feed(server):
-    with open_source(server.url, live=FAST) as src:
+    with open_source(server.url, live=FAST_LIVE) as src:
         feed = src.feed(keep="all")
         frames = []
         drain(feed, lambda: len(frames) >= 10, frames)
@@ -114,7 +101,7 @@ def test_a_stall_is_a_loss_and_the_same_connection_goes_on(server):
 
 
 def test_newest_only_drops_stale_frames_and_counts_them(server):
-    with open_source(server.url, live=FAST) as src:
+    with open_source(server.url, live=FAST_LIVE) as src:
         feed = src.feed(keep="newest")
         wait_for(lambda: feed.frames_received >= 3, what="first frames")
         time.sleep(0.5)  # the consumer is held up (a dialog): ~12 frames arrive meanwhile
@@ -188,7 +175,7 @@ def fake_camera(monkeypatch):
 
 def test_a_camera_failing_mid_way_is_reopened(fake_camera):
     cam = fake_camera([10, None, None, 10, None])  # 10 frames, unplugged, 2 failed opens, back
-    with open_source(0, live=FAST) as src:
+    with open_source(0, live=FAST_LIVE) as src:
         assert src.live and src.kind == "camera"
         feed = src.feed(keep="all")
         frames = []
@@ -316,7 +303,7 @@ def test_no_first_frame_is_no_signal_but_no_outage(fake_camera):
     """A camera that opens but never delivers: no signal, reconnecting; the session clock has
     not begun, so there is no outage to record until the first frame comes."""
     cam = fake_camera([0, None, 1000])
-    with open_source(0, live=FAST) as src:
+    with open_source(0, live=FAST_LIVE) as src:
         feed = src.feed(keep="all")
         wait_for(lambda: feed.state().lost_since_s is not None, what="the loss")
         assert feed.state().lost_since_s == 0.0 and src.outages == []

@@ -9,23 +9,10 @@ import time
 
 import pytest
 
-from app.core.analysis.sources import LiveOptions, open_source
+from app.core.analysis.sources import open_source
 from app.core.session.outages import SIGNAL_BACK, SIGNAL_LOST
 from tests.core.test_live_stream import FakeCamera
-from tests.mjpeg_server import MjpegServer, numbered_frames
-
-FAST = LiveOptions(stall_s=0.4, backoff=(0.1, 0.4), read_timeout_s=1.0, open_timeout_s=2.0)
-
-
-@pytest.fixture(scope="module")
-def jpegs():
-    return numbered_frames(48, (96, 64))
-
-
-@pytest.fixture
-def server(jpegs):
-    with MjpegServer(jpegs, fps=24) as s:
-        yield s
+from tests.mjpeg_server import FAST_LIVE, MjpegServer
 
 
 @pytest.fixture
@@ -53,7 +40,7 @@ def lost(win) -> bool:
 
 
 def test_kill_and_restart_keeps_one_session(qtbot, live_window, server, store):
-    win = live_window(open_source(server.url, live=FAST))
+    win = live_window(open_source(server.url, live=FAST_LIVE))
     sid = win.sessions.session_id
     qtbot.waitUntil(lambda: win.model.buffer.analysed >= 10, timeout=10_000)
     server.kill()
@@ -91,7 +78,7 @@ def test_kill_and_restart_keeps_one_session(qtbot, live_window, server, store):
 def test_export_counts_the_outage(qtbot, live_window, server, store, tmp_path):
     from app.core.report.frames_csv import read_frames_csv
 
-    win = live_window(open_source(server.url, live=FAST))
+    win = live_window(open_source(server.url, live=FAST_LIVE))
     qtbot.waitUntil(lambda: win.model.buffer.analysed >= 5, timeout=10_000)
     server.kill()
     qtbot.waitUntil(lambda: lost(win), timeout=5000)
@@ -129,7 +116,7 @@ def test_a_ten_second_stall_with_the_apps_own_thresholds(qtbot, live_window, ser
 
 def test_twelve_fps_session_time_follows_the_wall_clock(qtbot, live_window, jpegs):
     with MjpegServer(jpegs, fps=12) as server:
-        win = live_window(open_source(server.url, live=FAST))
+        win = live_window(open_source(server.url, live=FAST_LIVE))
         qtbot.waitUntil(lambda: win.model.buffer.analysed >= 2, timeout=10_000)
         start_t, start_wall = win.model.position, time.monotonic()
         qtbot.waitUntil(lambda: time.monotonic() - start_wall > 2.0, timeout=5000)
@@ -141,7 +128,7 @@ def test_twelve_fps_session_time_follows_the_wall_clock(qtbot, live_window, jpeg
 def test_a_camera_failing_mid_way_keeps_the_session(qtbot, live_window, store, monkeypatch):
     cam = FakeCamera([15, None, None, 10_000], fps=30)
     monkeypatch.setattr("app.core.analysis.sources._camera_capture", cam.capture)
-    win = live_window(open_source(0, live=FAST))
+    win = live_window(open_source(0, live=FAST_LIVE))
     sid = win.sessions.session_id
     qtbot.waitUntil(lambda: lost(win), timeout=10_000)
     qtbot.waitUntil(lambda: not lost(win) and win.model.buffer.analysed > 15, timeout=10_000)
@@ -151,7 +138,7 @@ def test_a_camera_failing_mid_way_keeps_the_session(qtbot, live_window, store, m
 
 
 def test_delay_and_stale_frames_in_the_status_bar(qtbot, live_window, server):
-    win = live_window(open_source(server.url, live=FAST))
+    win = live_window(open_source(server.url, live=FAST_LIVE))
     qtbot.waitUntil(lambda: win.model.buffer.analysed >= 5, timeout=10_000)
     win.worker.pause()  # the worker held up (as by a busy GUI): frames pile up at the source
     shown = None
@@ -173,7 +160,7 @@ def test_delay_and_stale_frames_in_the_status_bar(qtbot, live_window, server):
 
 
 def test_only_the_clinician_ends_a_live_session(qtbot, live_window, server, store):
-    win = live_window(open_source(server.url, live=FAST))
+    win = live_window(open_source(server.url, live=FAST_LIVE))
     qtbot.waitUntil(lambda: win.model.buffer.analysed >= 5, timeout=10_000)
     server.kill()
     qtbot.waitUntil(lambda: lost(win), timeout=5000)
