@@ -168,6 +168,7 @@ class PatientCourseDialog(QDialog):
         other = (" · † analysed with another model or detector than most sessions"
                  if course.marked else "")
         self.message.setText(f"Shares of the frames showing the patient's face{base}{other}. "
+                             "Looking away: episodes · their time (the longest). "
                              "Double-click a session to reopen it.")
         self._set_enabled()
         self.sigLoaded.emit(course)

@@ -1,4 +1,5 @@
-"""The status bar: source, frames/s, execution provider, frames analysed, share with a face."""
+"""The status bar: source, frames/s, execution provider, frames analysed, share of frames with
+the patient visible (the face read or turned away)."""
 
 from __future__ import annotations
 
@@ -99,7 +100,13 @@ class StatusPanel:
         model = self.model.model_description
         self.provider.setToolTip(f"{model}\non {provider}" if model else provider)
         self.analysed.setText(f"{buf.analysed:,} frames analysed")
-        share = f"{buf.with_face / buf.analysed:.0%}" if buf.analysed else "—"
+        # visible: the face found, read or turned away (a patient looking away is in view)
+        turned = buf.turned_count
+        share = f"{(buf.with_face + turned) / buf.analysed:.0%}" if buf.analysed else "—"
         self.faces.setText(f"patient visible: {share}")
-        self.faces.setToolTip("Share of analysed frames in which the patient's face was found")
+        tip = "Share of analysed frames in which the patient's face was found"
+        if buf.analysed:
+            tip += (f": emotion read in {buf.with_face / buf.analysed:.0%}, turned away (not "
+                    f"read) in {turned / buf.analysed:.0%}")
+        self.faces.setToolTip(tip)
         self._show_signal()

@@ -31,7 +31,7 @@ class TimelineBuffer:
         self.tau_s = tau_s
         self.count = 0  # highest index seen + 1: the length handed to the plot
         self.analysed = 0  # distinct frames analysed
-        self.with_face = 0  # ... of which showed the patient
+        self.with_face = 0  # ... of which showed the patient's face read (probabilities)
         self.version = 0  # bumped on every change: views redraw only when it moved
         self._alloc(max(16, capacity))
 
@@ -76,9 +76,9 @@ class TimelineBuffer:
         self._turned[index] = turned and probs is None
         if not self._done[index]:
             self.analysed += 1
-            self.with_face += probs is not None
-        elif np.isnan(self._raw[index, 0]) and probs is not None:
-            self.with_face += 1
+        # a slot holds probabilities only once analysed with the face read: replacing a frame
+        # moves it in or out of with_face
+        self.with_face += int(probs is not None) - int(not np.isnan(self._raw[index, 0]))
         self._done[index] = True
         self._x[index] = time_s
         if probs is None:
@@ -129,6 +129,11 @@ class TimelineBuffer:
         patient): what note_labels.label_note reads, as the exports read the stored frames."""
         done = self._done[: self.count]
         return self._x[: self.count][done], self._raw[: self.count][done].astype(np.float64)
+
+    @property
+    def turned_count(self) -> int:
+        """Analysed frames showing the patient turned away (there, but not read)."""
+        return int(self._turned[: self.count].sum())
 
     def turned(self) -> np.ndarray:
         """[count] bool: the patient was turned away in that frame."""

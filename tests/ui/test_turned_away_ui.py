@@ -49,3 +49,36 @@ def test_timeline_band_and_note_label(qtbot):
     assert "turned" in view.legend.text()
     [label] = model.note_labels([note])
     assert label.status == "turned_away" and label.text == "turned away"
+
+
+def test_a_turned_away_patient_is_visible_in_the_status_bar(qtbot):
+    """5 frames read, 5 turned away, 2 without a face: the patient was in view in 10 of 12
+    frames (a clinician sees a patient looking away); the tooltip says what was read."""
+    from PySide6.QtWidgets import QStatusBar
+
+    from app.core.analysis.results import FrameResult
+    from app.ui.readers import SourceInfo
+    from app.ui.session_model import SessionModel
+    from app.ui.status_panel import StatusPanel
+
+    model = SessionModel()
+    model.reset(SourceInfo("camera 0", "camera", True, False, None, None), CLASSES)
+    for r in frames(5, 5) + [FrameResult(10, 1.0), FrameResult(11, 1.1)]:
+        model.add_result(r)
+    bar = QStatusBar()
+    qtbot.addWidget(bar)
+    panel = StatusPanel(bar, model)
+    panel.tick()
+    assert model.buffer.turned_count == 5 and model.buffer.with_face == 5
+    assert panel.faces.text() == "patient visible: 83%"
+    assert "emotion read in 42%, turned away (not read) in 42%" in panel.faces.toolTip()
+
+
+def test_buffer_counts_follow_a_frame_analysed_again():
+    buf = TimelineBuffer.from_results(frames(5, 5), 4)
+    buf.add(2, 0.2, None, True)  # read before, turned away now
+    assert (buf.with_face, buf.turned_count, buf.analysed) == (4, 6, 10)
+    buf.add(2, 0.2, SURE)
+    assert (buf.with_face, buf.turned_count) == (5, 5)
+    buf.truncate(8)
+    assert (buf.with_face, buf.turned_count, buf.analysed) == (5, 3, 8)
