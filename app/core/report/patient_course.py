@@ -5,12 +5,12 @@
 
 Each row gives the figures of that session's own report (report/data.py), so a session reads
 the same here as in its PDF: the share of each emotion over the frames where the patient's face
-was detected (`emotion_summary`; with the session's baseline applied when it has one, which
-the row says in `baseline`), the uncertain share (the model's own top probability below
-`below`; uncertain frames are then a category of their own, so the shares and `uncertain` sum
-to 1), the time without the patient's face and without a signal, the looking-away episodes
-(looking_away.py: how many, their total and the longest), the notes and the clinician-model
-kappa of agreement.py.
+was read, i.e. detected and not turned away (`emotion_summary`; with the session's baseline
+applied when it has one, which the row says in `baseline`), the uncertain share (the model's
+own top probability below `below`; uncertain frames are then a category of their own, so the
+shares and `uncertain` sum to 1), the time without the patient's face and without a signal, the
+looking-away episodes (looking_away.py: how many, their total and the longest), the notes and
+the clinician-model kappa of agreement.py.
 
 Time per frame is the gap to the next frame, capped at `MAX_FRAME_S` (the last frame: the
 median gap), so a pause in a live stream is not counted as face or no-face time. *No face* is
@@ -53,7 +53,7 @@ class CourseRow:
     title: str
     duration_s: float
     frames: int
-    face_frames: int  # frames with the patient's face detected
+    face_frames: int  # frames with the patient's face read (detected, not turned away)
     shares: dict[str, float | None]  # per class, of face frames; None: no face / class absent
     uncertain: float | None  # share of face frames whose label is not to be trusted
     no_face_s: float
