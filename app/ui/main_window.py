@@ -159,6 +159,13 @@ class MainWindow(QMainWindow):
         if self.worker is not None:
             self.worker.select_patient_at(x, y)
 
+    def undo_pick(self) -> None:
+        """Ctrl+Z: undo the last face pick (its frames come back, its switch goes)."""
+        if self.worker is not None:
+            self.worker.undo_pick()
+        else:
+            self.statusBar().showMessage("No face pick to undo", 4000)
+
     def new_note(self) -> None:
         self.notes.begin_note(self.model.position)
 
@@ -325,6 +332,9 @@ class MainWindow(QMainWindow):
         worker.sigError.connect(self._on_error)
         worker.sigPatientSelected.connect(self._on_patient_selected)
         worker.sigPatientSwitched.connect(self._on_patient_switched)
+        worker.sigPatientKept.connect(self._on_patient_kept)
+        worker.sigReanalysisStopped.connect(self._on_reanalysis_stopped)
+        worker.sigPickUndone.connect(self._on_pick_undone)
         worker.sigEnded.connect(self._on_ended)
         thread = start_in_thread(worker, self)
         if autostart:
@@ -422,10 +432,37 @@ class MainWindow(QMainWindow):
         if self.sender() is not self.worker:
             return
         self.sessions.patient_switched(index, time_s, track_id, reanalysed)
-        again = "; the rest is analysed again as it plays" if reanalysed else ""
+        again = " (analysed again as it plays; the earlier results stay until then)" \
+            if reanalysed else ""
         self.statusBar().showMessage(
-            f"Face {track_id} is the patient from {format_time(time_s, tenths=True)} on{again}",
-            8000)
+            f"Face {track_id} is the patient from {format_time(time_s, tenths=True)} on{again}"
+            " · Ctrl+Z undoes", 10000)
+
+    @Slot(int)
+    def _on_patient_kept(self, track_id: int) -> None:
+        if self.sender() is self.worker:
+            self.statusBar().showMessage(
+                f"Face {track_id} is the patient already: nothing changed", 5000)
+
+    @Slot(int, float)
+    def _on_reanalysis_stopped(self, index: int, time_s: float) -> None:
+        if self.sender() is self.worker:
+            self.statusBar().showMessage(
+                f"Re-analysis stopped at {format_time(time_s, tenths=True)}: from there on the "
+                "earlier results are kept · Ctrl+Z undoes the pick", 10000)
+
+    @Slot(object)
+    def _on_pick_undone(self, undone) -> None:
+        if self.sender() is not self.worker:
+            return
+        if undone is None:
+            self.statusBar().showMessage("No face pick to undo", 4000)
+            return
+        self.sessions.pick_undone(undone)
+        self.statusBar().showMessage(
+            f"Undone: face {undone.track_id} as the patient from "
+            f"{format_time(undone.time_s, tenths=True)} ({len(undone.restored)} frames as "
+            "they were)", 8000)
 
     # -- shutdown -------------------------------------------------------------------------------
     def closeEvent(self, event: QCloseEvent) -> None:

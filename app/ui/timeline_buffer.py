@@ -71,8 +71,8 @@ class TimelineBuffer:
         if not self._done[index]:
             self.analysed += 1
             self.with_face += probs is not None
-        elif np.isnan(self._raw[index, 0]) and probs is not None:
-            self.with_face += 1
+        else:  # replaced: the count of frames with the patient follows
+            self.with_face += (probs is not None) - (not np.isnan(self._raw[index, 0]))
         self._done[index] = True
         self._x[index] = time_s
         if probs is None:
@@ -102,20 +102,9 @@ class TimelineBuffer:
         """[count, n_classes] probabilities (NaN where nothing to show)."""
         return (self._smooth if smoothed else self._raw)[: self.count]
 
-    def truncate(self, index: int) -> None:
-        """Forget frames from `index` on (they are analysed again)."""
-        if index >= self.count:
-            return
-        done = self._done[index: self.count]
-        self.analysed -= int(done.sum())
-        self.with_face -= int((done & ~np.isnan(self._raw[index: self.count, 0])).sum())
-        self._raw[index:] = np.nan
-        self._smooth[index:] = np.nan
-        self._done[index:] = False
-        start = self._x[index - 1] if index > 0 else -self.step
-        self._x[index:] = start + self.step * np.arange(1, len(self._x) - index + 1)
-        self.count = index
-        self.version += 1
+    def has(self, index: int) -> bool:
+        """Frame `index` was analysed (a result for it is stored)."""
+        return 0 <= index < self.count and bool(self._done[index])
 
     def analysed_arrays(self) -> tuple[np.ndarray, np.ndarray]:
         """(times, raw probs [n, k]) of the analysed frames only, in index order (NaN rows: no
