@@ -175,6 +175,10 @@ class MainWindow(QMainWindow):
     def tag_note(self, perceived: str | None) -> None:
         if not self.notes.tag_selected(perceived):
             self.statusBar().showMessage("Select a note (or press N) to tag it", 4000)
+        else:
+            self.statusBar().showMessage(
+                f"Note tagged: perceived {perceived} (0 removes the tag)" if perceived
+                else "Note tag removed", 4000)
 
     def set_smoothed(self, on: bool) -> None:
         self.timeline.set_smoothed(on)

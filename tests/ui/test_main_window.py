@@ -26,7 +26,7 @@ def test_note_hotkey_adds_note_to_list_and_timeline(window, qtbot):
     assert window.timeline.note_marker_count() == 1
     assert window.focusWidget() is window.notes.text
     qtbot.keyClicks(window.notes.text, "looks tearful")
-    window.notes.perceived.setCurrentIndex(window.notes.perceived.findData("sad"))
+    window.notes.perceived.set_value("sad")
     qtbot.keyClick(window.notes.text, Qt.Key.Key_Return)
     note = window.model.notes[0]
     assert (note.text, note.perceived) == ("looks tearful", "sad")
