@@ -16,6 +16,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from app.core.analysis.analyzer import Analyzer
+from app.core.analysis.baseline import rest_check_frames
 from app.core.analysis.pipeline import analyze_source
 from app.core.analysis.results import FrameResult
 from app.core.analysis.sources import STREAM_SCHEMES, list_media, open_source
@@ -160,6 +161,9 @@ def run_job(job: Job, analyzer: Analyzer, max_frames: int | None, notes: list[No
                   results if baseline else None), flush=True)
     if baseline is not None:
         print(f"  baseline    {baseline.describe(analyzer.classes)}", flush=True)
+        if why := rest_check_frames(results, analyzer.classes, baseline.start_s,
+                                    baseline.end_s, threshold.value or 0.5):
+            print(f"warning: {why}", file=sys.stderr, flush=True)
     if job.pdf is not None or notes:
         base = job.csv.name.removesuffix(".csv").removesuffix(".frames")
         notes_csv = job.csv.with_name(f"{base}.notes.csv")

@@ -2,7 +2,8 @@
 
 Drawn with matplotlib's object API (no pyplot: no global state, no GUI backend) into PNG
 bytes. Upper panel: one line per class, broken where the patient's face was not seen, numbered
-dashed markers at the notes (numbers match the report's notes table). Lower strip: the
+dashed markers at the notes (numbers match the report's notes table), the baseline stretch
+shaded when one is used. Lower strip: the
 patient's emotion (highest probability), grey where no face. Long sessions are averaged into at
 most `max_points` time bins, so an hour draws as fast as a minute and the PNG stays small.
 """
@@ -25,6 +26,7 @@ from app.core.report.palette import (
 from app.core.session.notes import Note
 
 NO_FACE = NO_FACE_COLOUR
+BASELINE_COLOUR = "#7FB3A8"  # the resting-face stretch (the app's timeline shades it alike)
 
 
 def class_color(name: str, i: int) -> str:
@@ -54,9 +56,10 @@ def timeline_png(frames: Sequence[FrameResult], classes: Sequence[str], notes: S
                  *, width_in: float = 7.2, height_in: float = 3.1, dpi: int = 200,
                  max_points: int = 2000, numbers: Sequence[int] | None = None,
                  below: float = 0.0, raw: Sequence[FrameResult] | None = None,
-                 switches: Sequence[float] = ()) -> bytes:
+                 switches: Sequence[float] = (),
+                 baseline: tuple[float, float] | None = None) -> bytes:
     """PNG bytes of the timeline; `notes` in time order, marked with `numbers` (default
-    1.. in the order given)."""
+    1.. in the order given); `baseline`: the resting-face stretch (start_s, end_s), shaded."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
     from matplotlib.patches import Patch
@@ -84,6 +87,10 @@ def timeline_png(frames: Sequence[FrameResult], classes: Sequence[str], notes: S
         for axis in (ax, strip):
             axis.axvline(t_switch, color=SWITCH_COLOUR, lw=1.4, zorder=3)
     handles, labels = ax.get_legend_handles_labels()
+    if baseline is not None:
+        ax.axvspan(*baseline, color=BASELINE_COLOUR, alpha=0.35, lw=0, zorder=0)
+        handles.append(Patch(color=BASELINE_COLOUR, alpha=0.35, label="baseline (rest)"))
+        labels.append("baseline (rest)")
     if below > 0:
         handles.append(Patch(color=UNCERTAIN_COLOUR, label="uncertain"))
         labels.append("uncertain")
