@@ -17,6 +17,9 @@ NOTE = "#1F7A8C"
 PLAYHEAD = "#C0392B"
 SWITCH = palette.SWITCH_COLOUR  # a patient switch on the timeline
 UNCERTAIN = "#8A939B"  # the uncertainty threshold line, uncertain face tags
+BASELINE_EDGE = palette.BASELINE_COLOUR  # the baseline stretch (the PDF shades it alike)
+BASELINE_FILL = QColor(palette.BASELINE_COLOUR)
+BASELINE_FILL.setAlpha(70)
 TEXT = "#1E2A32"
 MUTED = "#5B6770"
 

@@ -6,6 +6,12 @@ model's preallocated buffers, and only when they changed, never per frame. Curve
 by peak and clip to the view, so a 2-hour session draws as fast as a 2-minute one. Gaps without
 a face are NaN and stay visible (connect="finite"). Clinician notes are dashed vertical markers
 numbered as in the notes list; a click anywhere on the plot asks to seek there.
+
+Uncertain frames follow one rule everywhere (tag, timeline, CSV, report): the model's own top
+probability, before any baseline, below the calibrated threshold. The timeline marks them in a
+grey strip at its foot, whichever curves are shown; the dotted threshold line is drawn only over
+the model's own curves (over baseline-corrected ones it would mean nothing) and is named in the
+legend, not on the curves. The baseline stretch, when one is set, is shaded.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QVBoxLa
 from . import theme
 from .session_model import SessionModel
 from .timefmt import format_time
+from .timeline_bands import Band, uncertain_runs
 from .timeline_buffer import SMOOTH_TAU_S
 
 WINDOWS = (("Last 30 s", 30.0), ("Last 2 min", 120.0), ("Last 10 min", 600.0),
@@ -78,16 +85,21 @@ class TimelineView(QWidget):
         vb.setLimits(xMin=-1.0, yMin=-0.05, yMax=1.15)
         vb.sigRangeChangedManually.connect(self._stop_following)
         self.uncertain_line = None
+        self.uncertain_band = Band(-0.03, 0.0, theme.UNCERTAIN)  # the frames, whatever is shown
+        item.addItem(self.uncertain_band, ignoreBounds=True)
         if model.threshold.value > 0:  # below it the top class is not to be trusted
             self.uncertain_line = pg.InfiniteLine(
                 pos=model.threshold.value, angle=0, movable=False,
-                pen=pg.mkPen(theme.UNCERTAIN, width=1, style=Qt.PenStyle.DotLine),
-                label=f"uncertain below {model.threshold.value:.0%}",
-                labelOpts={"position": 0.02, "color": theme.MUTED, "anchors": [(0, 1), (0, 1)]})
+                pen=pg.mkPen(theme.UNCERTAIN, width=1, style=Qt.PenStyle.DotLine))
             item.addItem(self.uncertain_line, ignoreBounds=True)
             self.uncertain_line.setToolTip(
-                f"A frame whose highest probability is below this line is uncertain "
-                f"({model.threshold.source})")
+                f"A frame whose highest probability (the model's own) is below this line is "
+                f"uncertain ({model.threshold.source})")
+        self.baseline_region = pg.LinearRegionItem(
+            movable=False, brush=pg.mkBrush(theme.BASELINE_FILL), pen=pg.mkPen(None))
+        self.baseline_region.setZValue(-10)
+        self.baseline_region.hide()
+        item.addItem(self.baseline_region, ignoreBounds=True)
         self.playhead = pg.InfiniteLine(angle=90, movable=False,
                                         pen=pg.mkPen(theme.PLAYHEAD, width=2))
         self.playhead.setZValue(20)
@@ -159,7 +171,8 @@ class TimelineView(QWidget):
                                         name=name, antialias=True, connect="finite")
                 item.addItem(curve)  # takes the plot's peak downsampling and clip-to-view
                 self._curves.append(curve)
-            self.legend.setText(self._legend_html(classes))
+        self.legend.setText(self._legend_html(classes))
+        self.baseline_region.hide()  # a new session starts without a baseline
         live = bool(self.model.info and self.model.info.live)
         default = 1 if live else len(WINDOWS) - 1
         self.window_box.setCurrentIndex(default if self.user_range is None else self.user_range)
@@ -172,6 +185,12 @@ class TimelineView(QWidget):
     def _legend_html(self, classes) -> str:
         swatches = [f"<span style='color:{theme.class_colour(n, k).name()}'>&#9632;</span>"
                     f"&nbsp;{n}" for k, n in enumerate(classes)]
+        if self.model.threshold.value > 0:
+            swatches.append(f"<span style='color:{theme.UNCERTAIN}'>&#9476;&#9632;</span>&nbsp;"
+                            f"uncertain (below {self.model.threshold.value:.0%})")
+        if self.model.baseline is not None:
+            swatches.append(f"<span style='color:{theme.BASELINE_EDGE}'>&#9608;</span>&nbsp;"
+                            "baseline")
         swatches.append(f"<span style='color:{theme.NOTE}'>&#9475;</span>&nbsp;note")
         swatches.append(f"<span style='color:{theme.PLAYHEAD}'>&#9475;</span>&nbsp;now")
         return "&nbsp;&nbsp;&nbsp;".join(swatches)
@@ -195,9 +214,16 @@ class TimelineView(QWidget):
             self._note_lines.append(line)
 
     def _on_baseline(self) -> None:
-        on = self.model.baseline is not None
+        base = self.model.baseline
+        on = base is not None
         self.baseline_box.setEnabled(on)
         self.baseline_box.setChecked(on)
+        self.baseline_region.setVisible(on)
+        if on:
+            self.baseline_region.setRegion((base.start_s, base.end_s))
+            self.baseline_region.setToolTip(
+                f"Baseline: the patient's resting face, {base.start_s:.1f}–{base.end_s:.1f} s")
+        self.legend.setText(self._legend_html(self.model.classes))
         self.title.setText("Emotion timeline · patient" + (" · baseline-corrected" if on
                                                           else ""))
         self._drawn = (-1, None)
@@ -236,6 +262,11 @@ class TimelineView(QWidget):
                 y = self.model.baseline.correct(y)
             for k, curve in enumerate(self._curves):
                 curve.setData(x, y[:, k], connect="finite")
+            if self._drawn[0] != buf.version:
+                self.uncertain_band.set_runs(
+                    uncertain_runs(x, buf.y(), self.model.threshold.value, buf.step))
+            if self.uncertain_line is not None:  # it reads against the model's own curves
+                self.uncertain_line.setVisible(not self.corrected)
             self._drawn = (buf.version, state)
         if self._follow:
             self._apply_window()

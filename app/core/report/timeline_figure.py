@@ -18,6 +18,7 @@ import numpy as np
 from app.core.analysis.results import FrameResult
 from app.core.report.data import fmt_time
 from app.core.report.palette import (
+    BASELINE_COLOUR,
     NO_FACE_COLOUR,
     SWITCH_COLOUR,
     UNCERTAIN_COLOUR,
@@ -26,7 +27,6 @@ from app.core.report.palette import (
 from app.core.session.notes import Note
 
 NO_FACE = NO_FACE_COLOUR
-BASELINE_COLOUR = "#7FB3A8"  # the resting-face stretch (the app's timeline shades it alike)
 
 
 def class_color(name: str, i: int) -> str:
