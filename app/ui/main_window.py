@@ -43,11 +43,13 @@ from .session_details import SessionDetails, ask_session_details, reopenable
 from .session_model import SessionModel
 from .sessions_dialog import SessionsDialog
 from .source_dialog import SourceDialog
+from .status_bar import ElidingStatusBar
 from .status_panel import StatusPanel
 from .timefmt import format_time
 from .timeline import TimelineView
 from .transport import TransportBar
 from .video_view import VideoView
+from .wording import count
 from .worker import AnalysisWorker, start_in_thread, stop_thread
 
 
@@ -89,6 +91,7 @@ class MainWindow(QMainWindow):
         self.finished = FinishedBar(self.export_pdf, self.export_csv)
         self.setCentralWidget(main_layout(self.video, self.transport, self.notes, self.timeline,
                                           self.finished))
+        self.setStatusBar(ElidingStatusBar())  # long messages: shortened in the middle
         self.status = StatusPanel(self.statusBar(), self.model)
         self.actions_by_text = build_menus(self)
         self.timeline.smooth_box.toggled.connect(self.actions_by_text["Smoothed timeline"]
@@ -465,8 +468,8 @@ class MainWindow(QMainWindow):
         self.sessions.pick_undone(undone)
         self.statusBar().showMessage(
             f"Undone: face {undone.track_id} as the patient from "
-            f"{format_time(undone.time_s, tenths=True)} ({len(undone.restored)} frames as "
-            "they were)", 8000)
+            f"{format_time(undone.time_s, tenths=True)} ({count(len(undone.restored), 'frame')}"
+            " as before)", 8000)
 
     # -- shutdown -------------------------------------------------------------------------------
     def closeEvent(self, event: QCloseEvent) -> None:

@@ -147,3 +147,20 @@ def test_paused_seek_past_the_analysed_range_shows_the_frame_unanalysed(window, 
         window.toggle_play()
     (first,) = played.args[0]
     assert first.index == still.index and first.fresh
+
+
+def test_long_status_messages_are_shortened_in_the_middle_with_the_whole_in_a_tooltip(window):
+    """Issue 27.6: "Exported /tmp/…/p2_fi…" and "Home goe" lost their ends."""
+    bar = window.statusBar()
+    long = ("Exported /tmp/pytest-of-user/pytest-12/test_export0/some/deeper/folder/"
+            "P-001_2026-12-03_frames.csv, /tmp/pytest-of-user/pytest-12/test_export0/some/"
+            "deeper/folder/P-001_2026-12-03_notes.csv")
+    bar.showMessage(long, 8000)
+    assert bar.toolTip() == long  # the whole text, on demand
+    shown = bar.shown_message()
+    assert shown != long and "…" in shown
+    assert shown.startswith("Exported ") and shown.endswith("_notes.csv")  # both ends kept
+    assert bar.fontMetrics().horizontalAdvance(shown) <= bar.message_rect().width()
+    assert bar.toolTip() == long
+    bar.clearMessage()
+    assert bar.toolTip() == ""
