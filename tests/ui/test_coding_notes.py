@@ -73,3 +73,16 @@ def test_a_fast_typist_never_tags_by_accident_and_sees_how_to_tag(window, qtbot)
         assert "Alt+1…5" in text and "stay text" in text
     finally:
         help_dialog.close()
+
+
+def test_ctrl_z_while_typing_undoes_typing_not_a_face_pick(window, qtbot):
+    """Ctrl+Z undoes the last face pick only outside a note: in the note it is the text's."""
+    picked = []
+    window.actions_by_text["Undo face pick"].triggered.connect(lambda: picked.append(1))
+    window.notes.begin_note(0.5)
+    qtbot.keyClicks(window.notes.text, "abc")
+    qtbot.keyClick(window.notes.text, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert picked == [] and window.notes.text.text() != "abc"
+    qtbot.keyClick(window.notes.text, Qt.Key.Key_Return)  # keys back to the window
+    qtbot.keyClick(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert picked == [1]
