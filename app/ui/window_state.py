@@ -13,9 +13,7 @@ the status bar is never pushed off the bottom of the screen.
 
 from __future__ import annotations
 
-import time
-
-from PySide6.QtCore import QByteArray, QEvent, QObject, QRect, QSize
+from PySide6.QtCore import QByteArray, QEvent, QObject, QRect, QSize, QTimer
 from PySide6.QtWidgets import QMainWindow, QSplitter
 
 from . import settings
@@ -58,25 +56,28 @@ class FrameFitter(QObject):
     (for `SETTLE_S` after it is first shown); then it leaves the window to the user."""
 
     SETTLE_S = 3.0
+    WATCH = (QEvent.Type.Show, QEvent.Type.Move, QEvent.Type.Resize)
 
     def __init__(self, window: QMainWindow):
         super().__init__(window)
-        self._window, self._shown_at = window, None
+        self._window, self._shown = window, False
         window.installEventFilter(self)
 
     def eventFilter(self, obj, event) -> bool:
-        kind = event.type()
-        if obj is self._window and kind in (QEvent.Type.Show, QEvent.Type.Move,
-                                            QEvent.Type.Resize):
-            now = time.monotonic()
-            if self._shown_at is None and kind == QEvent.Type.Show:
-                self._shown_at = now
-            if self._shown_at is not None:
-                if now - self._shown_at > self.SETTLE_S:
-                    self._window.removeEventFilter(self)
-                else:
-                    fit_frame(self._window)
+        try:
+            kind = event.type()
+        except (AttributeError, RuntimeError):  # an event of a window being destroyed
+            return False
+        if obj is self._window and kind in self.WATCH:
+            if not self._shown and kind == QEvent.Type.Show:
+                self._shown = True
+                QTimer.singleShot(int(self.SETTLE_S * 1000), self, self._settled)
+            if self._shown:
+                fit_frame(self._window)
         return False
+
+    def _settled(self) -> None:
+        self._window.removeEventFilter(self)
 
 
 def restore(window: QMainWindow, timeline) -> None:

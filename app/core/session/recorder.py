@@ -80,7 +80,10 @@ class SessionRecorder:
             if not batch:
                 return
             try:
-                self.store.add_frames(self.session_id, batch, replace=replacing)
+                if replacing:  # frames analysed again among them: they replace stored ones
+                    self.store.add_frames(self.session_id, batch, replace=True)
+                else:
+                    self.store.add_frames(self.session_id, batch)
             except BaseException:
                 with self._lock:
                     self._buffer[:0] = batch  # keep them, in order, for the next attempt
