@@ -52,6 +52,7 @@ class BaselineDialog(QDialog):
         self.error = QLabel()
         self.error.setStyleSheet("color: #C0392B;")
         self.error.setWordWrap(True)
+        self.error.setMinimumWidth(400)  # a wrapped warning keeps a readable width
         intro = QLabel("Mark a stretch where the patient's face was at rest. Probabilities are "
                        "then re-weighted so that it reads neutral; the model's own are kept.")
         intro.setWordWrap(True)
@@ -102,6 +103,7 @@ class BaselineDialog(QDialog):
             self.error.setText(f"{why}\n\nUse it anyway, or choose another stretch where "
                                "the face is at rest.")
             self.ok_button.setText("Use it anyway")
+            self.adjustSize()  # room for the warning, never squeezed over the fields
             return
         self.choice = choice
         super().accept()

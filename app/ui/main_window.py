@@ -93,6 +93,7 @@ class MainWindow(QMainWindow):
                                           self.finished))
         self.setStatusBar(ElidingStatusBar())  # long messages: shortened in the middle
         self.status = StatusPanel(self.statusBar(), self.model)
+        self.statusBar().make_room(self.status.source, self.status.analysed, self.status.faces)
         self.actions_by_text = build_menus(self)
         self.timeline.smooth_box.toggled.connect(self.actions_by_text["Smoothed timeline"]
                                                  .setChecked)

@@ -3,7 +3,9 @@
 QStatusBar clips a long message at the right ("Exported /tmp/…/p2_fi", "Home goe"): the end of a
 path (the file's name) or of a sentence is lost. Here the message is drawn elided in the middle
 to the room left of the permanent labels, and the whole text is the bar's tooltip while it
-shows. `showMessage`/`clearMessage` are QStatusBar's own: every caller keeps using them.
+shows. Labels handed to `make_room` (details that can wait: the source, counts) step aside
+while a message shows, so it has room to be read. `showMessage`/`clearMessage` are
+QStatusBar's own: every caller keeps using them.
 """
 
 from __future__ import annotations
@@ -18,7 +20,17 @@ MARGIN = 6
 class ElidingStatusBar(QStatusBar):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
-        self.messageChanged.connect(self.setToolTip)  # the whole text ('' clears it)
+        self._minor: list[QWidget] = []
+        self.messageChanged.connect(self._message_changed)
+
+    def make_room(self, *widgets: QWidget) -> None:
+        """Hide these permanent labels while a message shows."""
+        self._minor.extend(widgets)
+
+    def _message_changed(self, text: str) -> None:
+        self.setToolTip(text)  # the whole text ('' clears it)
+        for w in self._minor:
+            w.setVisible(not text)
 
     def message_rect(self) -> QRect:
         """Where a message is drawn: from the left edge to the first permanent label."""

@@ -50,6 +50,7 @@ class TimelineView(QWidget):
         self.title.setObjectName("panelTitle")
         self.legend = QLabel()
         self.legend.setTextFormat(Qt.TextFormat.RichText)
+        self.legend.setWordWrap(True)  # wraps between entries: never widens the window
         self.smooth_box = QCheckBox(f"Smoothed ({SMOOTH_TAU_S:g} s)")
         self.smooth_box.setToolTip("Show an exponential moving average instead of raw frames (S)")
         self.smooth_box.setFocusPolicy(Qt.FocusPolicy.NoFocus)
@@ -110,8 +111,7 @@ class TimelineView(QWidget):
         header = QHBoxLayout()
         header.addWidget(self.title)
         header.addSpacing(16)
-        header.addWidget(self.legend)
-        header.addStretch(1)
+        header.addWidget(self.legend, 1)
         header.addWidget(self.baseline_box)
         header.addWidget(self.smooth_box)
         header.addWidget(self.window_box)
@@ -193,7 +193,7 @@ class TimelineView(QWidget):
                             "baseline")
         swatches.append(f"<span style='color:{theme.NOTE}'>&#9475;</span>&nbsp;note")
         swatches.append(f"<span style='color:{theme.PLAYHEAD}'>&#9475;</span>&nbsp;now")
-        return "&nbsp;&nbsp;&nbsp;".join(swatches)
+        return "&nbsp;&nbsp; ".join(swatches)  # a plain space: a line may break there
 
     def _draw_notes(self) -> None:
         item = self.plot.getPlotItem()
