@@ -16,6 +16,8 @@ legend, not on the curves. The baseline stretch, when one is set, is shaded.
 
 from __future__ import annotations
 
+import time
+
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Qt, QTimer, Signal
 from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
@@ -23,7 +25,7 @@ from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QVBoxLa
 from . import theme
 from .session_model import SessionModel
 from .timefmt import format_time
-from .timeline_bands import Band, uncertain_runs
+from .timeline_bands import Band, uncertain_times
 from .timeline_buffer import SMOOTH_TAU_S
 
 WINDOWS = (("Last 30 s", 30.0), ("Last 2 min", 120.0), ("Last 10 min", 600.0),
@@ -87,6 +89,7 @@ class TimelineView(QWidget):
         vb.sigRangeChangedManually.connect(self._stop_following)
         self.uncertain_line = None
         self.uncertain_band = Band(-0.03, 0.0, theme.UNCERTAIN)  # the frames, whatever is shown
+        self._band_version, self._band_at = -1, 0.0
         item.addItem(self.uncertain_band, ignoreBounds=True)
         if model.threshold.value > 0:  # below it the top class is not to be trusted
             self.uncertain_line = pg.InfiniteLine(
@@ -177,6 +180,7 @@ class TimelineView(QWidget):
         default = 1 if live else len(WINDOWS) - 1
         self.window_box.setCurrentIndex(default if self.user_range is None else self.user_range)
         self._follow, self._drawn = True, (-1, None)
+        self._band_version = -1  # a new buffer: the strip is drawn afresh
         self.baseline_box.setEnabled(False)
         self.baseline_box.setChecked(False)
         self.playhead.setValue(0.0)
@@ -262,14 +266,25 @@ class TimelineView(QWidget):
                 y = self.model.baseline.correct(y)
             for k, curve in enumerate(self._curves):
                 curve.setData(x, y[:, k], connect="finite")
-            if self._drawn[0] != buf.version:
-                self.uncertain_band.set_runs(
-                    uncertain_runs(x, buf.y(), self.model.threshold.value, buf.step))
             if self.uncertain_line is not None:  # it reads against the model's own curves
                 self.uncertain_line.setVisible(not self.corrected)
+            forced = self._drawn[0] == -1
             self._drawn = (buf.version, state)
+            self._refresh_band(forced)
+        elif self._band_version != buf.version:
+            self._refresh_band(False)  # what the last second of playing left
         if self._follow:
             self._apply_window()
+
+    def _refresh_band(self, forced: bool) -> None:
+        """The uncertain strip follows the buffer at most once a second while frames come
+        (it reads every frame of the session), at once when asked."""
+        buf, now = self.model.buffer, time.monotonic()
+        if self._band_version == buf.version or not forced and now - self._band_at < 1.0:
+            return
+        self.uncertain_band.set_times(
+            uncertain_times(buf.x(), buf.y(), self.model.threshold.value), buf.step)
+        self._band_version, self._band_at = buf.version, now
 
     def _apply_window(self) -> None:
         vb = self.plot.getPlotItem().getViewBox()
