@@ -174,11 +174,13 @@ class NotesPanel(QWidget):
 
     # -- editor -----------------------------------------------------------------------------
     def _set_editor(self, note: Note | None) -> None:
-        same = note is not None and note.id == self._editing
+        # The note being typed stays as typed (the cursor never jumps when it is tagged)
+        typed = note is not None and note.id == self._editing \
+            and self.text.text().strip() == note.text
         self._editing, self._dirty = (note.id if note else None), False
         for w in (self.text, self.perceived, self.delete_button):
             w.setEnabled(note is not None)
-        if not same:  # the note being typed stays as typed: the cursor never jumps on a tag
+        if not typed:
             self.text.setText(note.text if note else "")
         self.perceived.set_value(note.perceived if note else None)
         self.when.setText(f"Note at {format_time(note.time_s, tenths=True)}" if note
