@@ -42,6 +42,13 @@ def _stored(store, win):
     return store.load_session(win.sessions.session_id)
 
 
+def _settled(qtbot, win, in_gui_thread):
+    """Everything the worker sent before now has reached the window: it handles commands in
+    order, and a seek to where it is answers with a frame, queued after all it sent before."""
+    with qtbot.waitSignal(in_gui_thread(win.worker.sigFrame), timeout=5000):
+        win.worker.seek(win.video.packet.time_s)
+
+
 def _shown_at(qtbot, win, index):
     qtbot.waitUntil(lambda: win.video.packet is not None and win.video.packet.index == index
                     and win.video.packet.result is not None, timeout=10_000)
@@ -61,7 +68,7 @@ def test_a_pick_on_a_finished_recording_loses_no_frame_and_can_be_undone(
         # the patient's own face: nothing changes, no switch is recorded
         with qtbot.waitSignal(in_gui_thread(win.worker.sigPatientSelected), timeout=5000):
             win.video.sigFrameClicked.emit(*_centre(shown.patient))
-        qtbot.wait(200)  # anything the click would change arrives by now
+        _settled(qtbot, win, in_gui_thread)  # anything the click changed has arrived
         assert win.model.events == [] and _stored(store, win).events == []
         assert _stored(store, win).frames == before
 
@@ -136,7 +143,7 @@ def test_a_pick_mid_recording_is_undone_and_analysis_follows_the_patient_again(
 
         with qtbot.waitSignal(in_gui_thread(win.worker.sigPatientSelected), timeout=5000):
             win.video.sigFrameClicked.emit(*_centre(patient))
-        qtbot.wait(200)
+        _settled(qtbot, win, in_gui_thread)
         assert win.model.events == []
 
         other = next(f for f in shown.faces if not f.is_patient)
