@@ -2,9 +2,12 @@
 
 Fills the session model with N frames of random probabilities (a worst case to draw: every
 pixel column changes), then times a full refresh + repaint for the last-2-minutes window and
-for the whole session.
+for the whole session (the uncertain strip drawn too), and an update of that strip (random
+probabilities flicker across the threshold, its worst case; it is updated at most once a
+second while frames come).
 
     QT_QPA_PLATFORM=offscreen python benchmarks/bench_timeline.py [--hours 2] [--fps 30]
+        [--uncertain-below 0.67]
 """
 
 from __future__ import annotations
@@ -25,10 +28,12 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--hours", type=float, default=2.0)
     ap.add_argument("--fps", type=float, default=30.0)
+    ap.add_argument("--uncertain-below", type=float, default=0.67)
     args = ap.parse_args()
 
     from PySide6.QtWidgets import QApplication
 
+    from app.core.analysis.uncertainty import Threshold
     from app.ui.compat import guard_singleton_refcounts
     from app.ui.readers import SourceInfo
     from app.ui.session_model import SessionModel
@@ -38,6 +43,7 @@ def main() -> None:
     app = QApplication.instance() or QApplication([])
     n = int(args.hours * 3600 * args.fps)
     model = SessionModel()
+    model.threshold = Threshold(args.uncertain_below, "benchmark")
     model.reset(SourceInfo("camera 0", "camera", True, False, None, None),
                 ("happy", "sad", "surprise", "neutral"))
     probs = np.random.default_rng(0).dirichlet((1, 1, 1, 1), size=n)
@@ -64,6 +70,27 @@ def main() -> None:
         shown = len(view._curves[0].curve.xData)
         print(f"{name:14s} redraw median {1000 * float(np.median(times)):.0f} ms "
               f"({shown} points drawn per curve)")
+    times = []
+    for _ in range(5):
+        start = time.perf_counter()
+        model.buffer.version += 1
+        view._refresh_band(True)
+        times.append(time.perf_counter() - start)
+    print(f"uncertain strip update median {1000 * float(np.median(times)):.1f} ms "
+          f"({len(view.uncertain_band.times):,} frames below {args.uncertain_below:g})")
+    for index, name in ((1, "last 2 min"), (3, "whole session")):  # its share of a repaint,
+        view.window_box.setCurrentIndex(index)  # shown and hidden in turn (a loaded machine
+        view._follow_again()  # moves both alike)
+        shown, hidden = [], []
+        for _ in range(7):
+            for visible, out in ((True, shown), (False, hidden)):
+                view.uncertain_band.setVisible(visible)
+                start = time.perf_counter()
+                view.plot.viewport().repaint()
+                out.append(time.perf_counter() - start)
+        view.uncertain_band.setVisible(True)
+        print(f"{name:14s} repaint with the strip {1000 * float(np.median(shown)):.0f} ms, "
+              f"without {1000 * float(np.median(hidden)):.0f} ms")
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from app.core.analysis.analyzer import Analyzer
+from app.core.analysis.baseline import rest_check_frames
 from app.core.analysis.pipeline import analyze_source
 from app.core.analysis.results import FrameResult
 from app.core.analysis.sources import STREAM_SCHEMES, LiveOptions, list_media, open_source
@@ -180,6 +181,9 @@ def run_job(job: Job, analyzer: Analyzer, max_frames: int | None, notes: list[No
                   results if baseline else None), flush=True)
     if baseline is not None:
         print(f"  baseline    {baseline.describe(analyzer.classes)}", flush=True)
+        if why := rest_check_frames(results, analyzer.classes, baseline.start_s,
+                                    baseline.end_s, threshold.value or 0.5):
+            print(f"warning: {why}", file=sys.stderr, flush=True)
     events = []
     if src.live:
         outages = [o for o in src.outages if o.end_s is not None]  # gaps within the run

@@ -4,7 +4,9 @@ The clinician gives the stretch (by default the first 10 s, or the 10 s up to th
 when that is later) in seconds; the baseline is the mean of the patient's raw probabilities
 there. From then on the timeline, the notes' labels and the exports use the re-weighted
 probabilities (the timeline's "Baseline" box shows the raw ones again); the session keeps the
-baseline, and the raw probabilities are never changed.
+baseline, and the raw probabilities are never changed. A stretch that does not look like rest
+(baseline.rest_check) is not taken at once: the dialog says what it found, and the clinician
+keeps it ("Use it anyway") or chooses another stretch.
 """
 
 from __future__ import annotations
@@ -20,7 +22,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core.analysis.baseline import Baseline, BaselineError, baseline_from_arrays
+from app.core.analysis.baseline import (
+    Baseline,
+    BaselineError,
+    baseline_from_arrays,
+    rest_check,
+)
 
 from .session_model import SessionModel
 
@@ -45,6 +52,7 @@ class BaselineDialog(QDialog):
         self.error = QLabel()
         self.error.setStyleSheet("color: #C0392B;")
         self.error.setWordWrap(True)
+        self.error.setMinimumWidth(400)  # a wrapped warning keeps a readable width
         intro = QLabel("Mark a stretch where the patient's face was at rest. Probabilities are "
                        "then re-weighted so that it reads neutral; the model's own are kept.")
         intro.setWordWrap(True)
@@ -53,7 +61,11 @@ class BaselineDialog(QDialog):
         form.addRow("To", self.end)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
                                    | QDialogButtonBox.StandardButton.Cancel)
-        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Use as baseline")
+        self.ok_button = buttons.button(QDialogButtonBox.StandardButton.Ok)
+        self.ok_button.setText("Use as baseline")
+        self.warning = ""  # why the stretch does not look like rest (shown, to confirm)
+        for box in (self.start, self.end):  # another stretch: checked again
+            box.valueChanged.connect(self._stretch_changed)
         self.remove_button = QPushButton("Remove baseline")
         self.remove_button.setEnabled(current is not None)
         buttons.addButton(self.remove_button, QDialogButtonBox.ButtonRole.DestructiveRole)
@@ -73,13 +85,34 @@ class BaselineDialog(QDialog):
         return baseline_from_arrays(times, probs, self.model.classes, self.start.value(),
                                     self.end.value())
 
+    def check(self) -> str | None:
+        """Why the stretch does not look like rest (the model's own probabilities), or None."""
+        times, probs = self.model.buffer.analysed_arrays()
+        sure = self.model.threshold.value or 0.5
+        return rest_check(times, probs, self.model.classes, self.start.value(),
+                          self.end.value(), sure)
+
     def accept(self) -> None:
         try:
-            self.choice = self.compute()
+            choice = self.compute()
         except BaselineError as exc:
             self.error.setText(str(exc))
             return
+        if not self.warning and (why := self.check()):
+            self.warning = why  # said once; the second press keeps the stretch
+            self.error.setText(f"{why}\n\nUse it anyway, or choose another stretch where "
+                               "the face is at rest.")
+            self.ok_button.setText("Use it anyway")
+            self.adjustSize()  # room for the warning, never squeezed over the fields
+            return
+        self.choice = choice
         super().accept()
+
+    def _stretch_changed(self, *_) -> None:
+        if self.warning:
+            self.warning = ""
+            self.error.setText("")
+            self.ok_button.setText("Use as baseline")
 
     def _remove(self) -> None:
         self.choice = REMOVE

@@ -51,9 +51,9 @@ class ResultCache:
             self._items.extend([None] * (result.index + 1 - len(self._items)))
         self._items[result.index] = self._pack(result)
 
-    def drop_from(self, index: int) -> None:
-        """Forget the results from `index` on (they are analysed again)."""
-        del self._items[max(index, 0):]
+    @property
+    def classes(self) -> tuple[str, ...] | None:
+        return self._classes
 
     def get(self, index: int) -> FrameResult | None:
         item = self._items[index] if 0 <= index < len(self._items) else None

@@ -22,6 +22,14 @@ MOUSE = (
     ("Drag / wheel on the timeline", "pan / zoom (choose a window to follow again)"),
 )
 
+NOTES = (
+    "<b>Writing notes.</b> N (or Ctrl+N) starts a note at the current time and puts the cursor "
+    "in it; Enter saves it, Shift+Enter starts a new line. Digits you type in a note stay text. "
+    "To tag what you perceived, press <b>Alt+1…5</b> while typing, or <b>1…5</b> once the note "
+    "is saved (0 removes the tag); the buttons under the note show the same tags. "
+    "Ctrl+Z (outside a note) undoes the last click on a face."
+)
+
 ABOUT = (
     "The timeline shows the model's class probabilities for the patient's face. Gaps mean no "
     "face was found. 'Smoothed' shows a moving average over about half a second; the stored "
@@ -50,14 +58,18 @@ class HelpDialog(QDialog):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        notes = QLabel(NOTES)
+        notes.setWordWrap(True)
+        notes.setTextFormat(Qt.TextFormat.RichText)
         about = QLabel(ABOUT)
         about.setWordWrap(True)
         about.setObjectName("muted")
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
+        layout.addWidget(notes)
         layout.addWidget(self.table, 1)
         layout.addWidget(about)
         layout.addWidget(buttons)
-        self.resize(560, 520)
+        self.resize(580, 600)
         self.setWindowModality(Qt.WindowModality.ApplicationModal)

@@ -50,11 +50,13 @@ from .session_details import (
 from .session_model import SessionModel
 from .sessions_dialog import SessionsDialog
 from .source_dialog import SourceDialog
+from .status_bar import ElidingStatusBar
 from .status_panel import StatusPanel
 from .timefmt import format_time
 from .timeline import TimelineView
 from .transport import TransportBar
 from .video_view import VideoView
+from .wording import count
 from .worker import AnalysisWorker, start_in_thread, stop_thread
 
 
@@ -100,7 +102,9 @@ class MainWindow(QMainWindow):
         self.finished = FinishedBar(self.export_pdf, self.export_csv)
         self.setCentralWidget(main_layout(self.video, self.transport, self.notes, self.timeline,
                                           self.finished))
+        self.setStatusBar(ElidingStatusBar())  # long messages: shortened in the middle
         self.status = StatusPanel(self.statusBar(), self.model)
+        self.statusBar().make_room(self.status.source, self.status.analysed, self.status.faces)
         self.actions_by_text = build_menus(self)
         self.timeline.smooth_box.toggled.connect(self.actions_by_text["Smoothed timeline"]
                                                  .setChecked)
@@ -172,6 +176,13 @@ class MainWindow(QMainWindow):
         if self.worker is not None:
             self.worker.select_patient_at(x, y)
 
+    def undo_pick(self) -> None:
+        """Ctrl+Z: undo the last face pick (its frames come back, its switch goes)."""
+        if self.worker is not None:
+            self.worker.undo_pick()
+        else:
+            self.statusBar().showMessage("No face pick to undo", 4000)
+
     def new_note(self) -> None:
         self.notes.begin_note(self.note_time())
 
@@ -197,6 +208,10 @@ class MainWindow(QMainWindow):
     def tag_note(self, perceived: str | None) -> None:
         if not self.notes.tag_selected(perceived):
             self.statusBar().showMessage("Select a note (or press N) to tag it", 4000)
+        else:
+            self.statusBar().showMessage(
+                f"Note tagged: perceived {perceived} (0 removes the tag)" if perceived
+                else "Note tag removed", 4000)
 
     def set_smoothed(self, on: bool) -> None:
         self.timeline.set_smoothed(on)
@@ -424,6 +439,9 @@ class MainWindow(QMainWindow):
         worker.sigError.connect(self._on_error)
         worker.sigPatientSelected.connect(self._on_patient_selected)
         worker.sigPatientSwitched.connect(self._on_patient_switched)
+        worker.sigPatientKept.connect(self._on_patient_kept)
+        worker.sigReanalysisStopped.connect(self._on_reanalysis_stopped)
+        worker.sigPickUndone.connect(self._on_pick_undone)
         worker.sigEnded.connect(self._on_ended)
         worker.sigSignal.connect(self._on_signal)
         thread = start_in_thread(worker, self)
@@ -565,10 +583,37 @@ class MainWindow(QMainWindow):
         if self.sender() is not self.worker:
             return
         self.sessions.patient_switched(index, time_s, track_id, reanalysed)
-        again = "; the rest is analysed again as it plays" if reanalysed else ""
+        again = " (analysed again as it plays; the earlier results stay until then)" \
+            if reanalysed else ""
         self.statusBar().showMessage(
-            f"Face {track_id} is the patient from {format_time(time_s, tenths=True)} on{again}",
-            8000)
+            f"Face {track_id} is the patient from {format_time(time_s, tenths=True)} on{again}"
+            " · Ctrl+Z undoes", 10000)
+
+    @Slot(int)
+    def _on_patient_kept(self, track_id: int) -> None:
+        if self.sender() is self.worker:
+            self.statusBar().showMessage(
+                f"Face {track_id} is the patient already: nothing changed", 5000)
+
+    @Slot(int, float)
+    def _on_reanalysis_stopped(self, index: int, time_s: float) -> None:
+        if self.sender() is self.worker:
+            self.statusBar().showMessage(
+                f"Re-analysis stopped at {format_time(time_s, tenths=True)}: from there on the "
+                "earlier results are kept · Ctrl+Z undoes the pick", 10000)
+
+    @Slot(object)
+    def _on_pick_undone(self, undone) -> None:
+        if self.sender() is not self.worker:
+            return
+        if undone is None:
+            self.statusBar().showMessage("No face pick to undo", 4000)
+            return
+        self.sessions.pick_undone(undone)
+        self.statusBar().showMessage(
+            f"Undone: face {undone.track_id} as the patient from "
+            f"{format_time(undone.time_s, tenths=True)} ({count(len(undone.restored), 'frame')}"
+            " as before)", 8000)
 
     # -- shutdown -------------------------------------------------------------------------------
     def closeEvent(self, event: QCloseEvent) -> None:

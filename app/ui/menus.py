@@ -28,6 +28,9 @@ MENUS: dict[str, list] = {
         SEP,
         ("&Quit", ["Ctrl+Q"], "close"),
     ],
+    "&Edit": [
+        ("&Undo face pick", ["Ctrl+Z"], "undo_pick"),
+    ],
     "&Playback": [
         ("Play / pause", ["Space"], "toggle_play"),
         ("Back 5 s", ["Left"], ("skip", -5.0)),

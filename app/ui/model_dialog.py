@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.analysis.classifier import version_label
+from app.core.analysis.providers import ProviderInfo, device_words
 from app.core.analysis.uncertainty import Threshold
 from app.core.report.data import load_metrics
 from app.core.report.model_figures import mistakes_text, model_figures, summary, table
@@ -42,7 +43,9 @@ def model_text(classifier, threshold: Threshold) -> tuple[str, str, object]:
     head = f"<b>{escape(path.name or 'model')}</b>" + (f", version {escape(version)}"
                                                        if version else "")
     provider = getattr(classifier, "provider", None)
-    if provider is not None:
+    if isinstance(provider, ProviderInfo):  # in words; the technical line is the tooltip
+        head += f"<br>{escape(device_words(provider), quote=False)}"
+    elif provider is not None:
         head += f"<br>Runs on {escape(str(provider))}."
     choice = getattr(classifier, "choice", "")
     if choice:  # int8 or float, and why (classifier.int8_rejection)
@@ -89,6 +92,9 @@ class ModelDialog(QDialog):
         self.setWindowTitle("About the model")
         top, rest, f = model_text(classifier, threshold)
         self.summary, self.details = _label(top), _label(rest)
+        provider = getattr(classifier, "provider", None)
+        if provider is not None:
+            self.summary.setToolTip(f"Execution provider: {provider}")
         layout = QVBoxLayout(self)
         layout.addWidget(self.summary)
         self.table = None

@@ -2,7 +2,8 @@
 
 Enter saves the note and gives the keys back to playback; Shift+Enter starts a new line; Esc
 saves too. Alt+1…5 tag the perceived emotion while typing (plain 1…5 do it once the note is
-saved; the window's shortcuts, see menus.py). The editor shows about three lines and scrolls.
+saved; the window's shortcuts, see menus.py); digits typed here are text, always. The empty
+editor says so. It shows about three lines and scrolls.
 """
 
 from __future__ import annotations
@@ -10,6 +11,10 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFocusEvent, QFontMetrics, QKeyEvent
 from PySide6.QtWidgets import QPlainTextEdit, QWidget
+
+PLACEHOLDER = ("What did you observe?  Enter saves · Shift+Enter new line\n"
+               "Tag what you perceived: Alt+1…5 while typing, 1…5 after Enter "
+               "(digits you type stay text)")
 
 
 class NoteEditor(QPlainTextEdit):
@@ -20,7 +25,7 @@ class NoteEditor(QPlainTextEdit):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.setTabChangesFocus(True)
-        self.setPlaceholderText("What did you observe?  Enter saves · Shift+Enter new line")
+        self.setPlaceholderText(PLACEHOLDER)
         lines = QFontMetrics(self.font()).lineSpacing()
         self.setFixedHeight(int(3.4 * lines) + 12)
         self._setting = False

@@ -3,7 +3,9 @@
 A new note (button, Ctrl+N or N) is stamped with the video time at the moment of the key press,
 which is what the clinician reacted to, then the text field takes the focus; Enter saves,
 Shift+Enter starts a new line. The perceived emotion is a tag chosen from PERCEIVED_CHOICES,
-with keys as BORIS codes events: 1…5 (Alt+1…5 while typing). Notes are listed in time order
+with keys as BORIS codes events: Alt+1…5 while typing (digits typed in the note stay text, so a
+fast typist never tags by accident), plain 1…5 once the note is saved; the tag buttons under the
+note show the keys. Notes are listed in time order
 and numbered in the order they were made, so a number never changes when a note is added
 before it. Each row shows what the clinician
 perceived next to what the model detected at that time, the contrast this app exists for.
@@ -16,7 +18,6 @@ from collections.abc import Callable
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
-    QComboBox,
     QHBoxLayout,
     QLabel,
     QListWidget,
@@ -28,10 +29,11 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.report.note_labels import NoteLabel
-from app.core.session.notes import PERCEIVED_CHOICES, Note
+from app.core.session.notes import Note
 
 from .note_editor import NoteEditor
 from .session_model import SessionModel
+from .tag_buttons import TagButtons
 from .timefmt import format_time
 
 _ID = Qt.ItemDataRole.UserRole
@@ -65,11 +67,8 @@ class NotesPanel(QWidget):
         self.text.sigEdited.connect(self._mark_dirty)
         self.text.sigSubmit.connect(self._save_and_leave)  # Enter/Esc: back to the video keys
         self.text.sigFocusLost.connect(self._save)
-        self.perceived = QComboBox()
-        self.perceived.addItem("perceived: —", None)
-        for key, choice in enumerate(PERCEIVED_CHOICES, 1):
-            self.perceived.addItem(f"perceived: {choice}   ({key})", choice)
-        self.perceived.activated.connect(self._save)
+        self.perceived = TagButtons()  # what the clinician perceived, with its keys
+        self.perceived.sigChosen.connect(self._save)
         self.delete_button = QPushButton("Delete")
         self.delete_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.delete_button.clicked.connect(self.delete_selected)
@@ -111,7 +110,7 @@ class NotesPanel(QWidget):
         emotion the clinician perceived; False if no note is selected."""
         if self._editing is None:
             return False
-        self.perceived.setCurrentIndex(max(0, self.perceived.findData(perceived)))
+        self.perceived.set_value(perceived)
         self._save()
         return True
 
@@ -175,19 +174,22 @@ class NotesPanel(QWidget):
 
     # -- editor -----------------------------------------------------------------------------
     def _set_editor(self, note: Note | None) -> None:
+        # The note being typed stays as typed (the cursor never jumps when it is tagged)
+        typed = note is not None and note.id == self._editing \
+            and self.text.text().strip() == note.text
         self._editing, self._dirty = (note.id if note else None), False
         for w in (self.text, self.perceived, self.delete_button):
             w.setEnabled(note is not None)
-        self.text.setText(note.text if note else "")
-        self.perceived.setCurrentIndex(
-            self.perceived.findData(note.perceived) if note and note.perceived else 0)
+        if not typed:
+            self.text.setText(note.text if note else "")
+        self.perceived.set_value(note.perceived if note else None)
         self.when.setText(f"Note at {format_time(note.time_s, tenths=True)}" if note
                           else "Select a note, or press Ctrl+N to add one")
 
     def _save(self, *_) -> None:
         if self._editing is None:
             return
-        changes = {"perceived": self.perceived.currentData()}
+        changes = {"perceived": self.perceived.value()}
         if self._dirty:
             changes["text"] = self.text.text().strip()
         self._dirty = False

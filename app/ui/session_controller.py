@@ -166,21 +166,31 @@ class SessionController(QObject):
 
     def patient_switched(self, index: int, time_s: float, track_id: int,
                          reanalysed: bool) -> None:
-        """The patient became face `track_id` at frame `index`; with `reanalysed`, the frames
-        stored from there on are dropped (the new analysis replaces them)."""
+        """The patient became face `track_id` at frame `index` (an event kept with the session;
+        frames analysed again replace their stored results one by one, as they come)."""
         event = Event(time_s, "patient", f"face {track_id}")
-        if reanalysed:
-            self.model.drop_results_from(index)
         self.model.add_event(event)
         if self.recording is None:
             return
         try:
-            if reanalysed:
-                self.recording.recorder.flush()  # nothing old left in the buffer
-                self.store.replace_frames_from(self.recording.session_id, index)
             self.store.add_event(self.recording.session_id, time_s, event.kind, event.detail)
         except CoreError as exc:
             self.sigError.emit(f"Patient switch not saved: {exc}")
+
+    def pick_undone(self, undone) -> None:
+        """A patient pick was undone (worker.UndonePick): its switch goes, and the frames it
+        had changed take back their results."""
+        event = Event(undone.time_s, "patient", f"face {undone.track_id}")
+        for result in undone.restored:
+            self.model.add_result(result)  # replaces: the timeline and the store follow
+        self.model.remove_event(event)
+        if self.recording is None:
+            return
+        try:
+            self.store.remove_event(self.recording.session_id, event.time_s, event.kind,
+                                    event.detail)
+        except CoreError as exc:
+            self.sigError.emit(f"Undoing the patient switch not saved: {exc}")
 
     def record_outages(self, outages, reason: str = "") -> None:
         """Keep the live feed's outages (all so far, the last maybe still on) as session

@@ -29,6 +29,7 @@ from .timeline_buffer import TimelineBuffer
 class SessionModel(QObject):
     sigReset = Signal()  # a new source (and maybe new classes): views start over
     sigResultAdded = Signal(object)  # FrameResult analysed for the first time
+    sigResultReplaced = Signal(object)  # FrameResult taking a stored one's place (a re-analysis)
     sigPositionChanged = Signal(float)  # playhead, seconds from the start of the source
     sigNoteAdded = Signal(object)  # Note
     sigNoteUpdated = Signal(object)  # Note (same id, new text/perceived)
@@ -68,8 +69,10 @@ class SessionModel(QObject):
         self.sigNotesChanged.emit()
 
     def add_result(self, result: FrameResult) -> None:
+        """A newly analysed frame; one analysed before is replaced (`sigResultReplaced`)."""
+        again = self.buffer.has(result.index)
         self.buffer.add(result.index, result.time_s, result.probs, result.turned_away)
-        self.sigResultAdded.emit(result)
+        (self.sigResultReplaced if again else self.sigResultAdded).emit(result)
 
     def adopt_buffer(self, buffer: TimelineBuffer) -> None:
         """Frames of a reopened session, prepared off the GUI thread: shown on the timeline,
@@ -89,13 +92,17 @@ class SessionModel(QObject):
         self.events = sorted(events, key=lambda e: e.time_s)
         self.sigEventsChanged.emit()
 
+    def remove_event(self, event: Event) -> None:
+        """Forget an event (an undone patient pick)."""
+        if event in self.events:
+            events = list(self.events)
+            events.remove(event)  # the first equal one
+            self.events = events
+            self.sigEventsChanged.emit()
+
     def outages(self) -> list[Outage]:
         """Stretches without signal (live sources), the last one open while it lasts."""
         return outages_from_events(self.events)
-
-    def drop_results_from(self, index: int) -> None:
-        """Frames from `index` on are analysed again: the timeline forgets them."""
-        self.buffer.truncate(index)
 
     def set_baseline(self, baseline: Baseline | None) -> None:
         self.baseline = baseline

@@ -36,7 +36,8 @@ class SessionRecording(QObject):
         if notes_stored:
             self.recorder.know_notes({n.id: n.id for n in model.notes})
         self._connections = [
-            (model.sigResultAdded, self._on_result), (model.sigNoteAdded, self._on_note_added),
+            (model.sigResultAdded, self._on_result), (model.sigResultReplaced, self._on_redone),
+            (model.sigNoteAdded, self._on_note_added),
             (model.sigNoteUpdated, self._on_note_updated),
             (model.sigNoteRemoved, self._on_note_removed),
         ]
@@ -69,6 +70,9 @@ class SessionRecording(QObject):
     # -- model -> store ---------------------------------------------------------------------
     def _on_result(self, result) -> None:
         self._guard(self.recorder.add, result)
+
+    def _on_redone(self, result) -> None:
+        self._guard(self.recorder.add, result, True)
 
     # Notes never wait for the database: one it cannot take now is kept and retried
     # (issue 13.3). The model's note id is the key; the recorder maps it to the database id.

@@ -34,6 +34,7 @@ from app.core.session.store import SessionStore, SessionSummary
 
 from .patient_dialog import ask_patient_code
 from .timefmt import format_time
+from .wording import count
 
 COLUMNS = ("Patient", "Started", "Source", "Duration", "Frames", "Notes", "Video")
 
@@ -122,8 +123,8 @@ class SessionsDialog(QDialog):
                 shown += 1
         if not shown:
             self.table.clearSelection()
-        self.count.setText(f"{shown} of {len(self.sessions)}" if words
-                           else f"{len(self.sessions)} sessions")
+        self.count.setText(f"{shown} of {count(len(self.sessions), 'session')}" if words
+                           else count(len(self.sessions), "session"))
 
     def selected(self) -> SessionSummary | None:
         rows = [r.row() for r in self.table.selectionModel().selectedRows()

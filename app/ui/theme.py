@@ -19,6 +19,9 @@ SWITCH = palette.SWITCH_COLOUR  # a patient switch on the timeline
 NO_SIGNAL = "#4A5560"  # a live source's outage on the timeline (hatched band)
 TURNED_AWAY = palette.TURNED_AWAY_COLOUR  # the patient's face turned away: a timeline band
 UNCERTAIN = "#8A939B"  # the uncertainty threshold line, uncertain face tags
+BASELINE_EDGE = palette.BASELINE_COLOUR  # the baseline stretch (the PDF shades it alike)
+BASELINE_FILL = QColor(palette.BASELINE_COLOUR)
+BASELINE_FILL.setAlpha(70)
 TEXT = "#1E2A32"
 MUTED = "#5B6770"
 

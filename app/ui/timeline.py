@@ -9,9 +9,17 @@ bands marked *no signal* (the curves are hidden under them: no frame, not no fac
 the patient's face was there but turned away (not read, head_pose.py) are a sand band behind the
 curves, apart from the gaps of no face. Clinician notes are dashed vertical markers numbered as
 in the notes list; a click anywhere on the plot asks to seek there.
+
+Uncertain frames follow one rule everywhere (tag, timeline, CSV, report): the model's own top
+probability, before any baseline, below the calibrated threshold. The timeline marks them in a
+grey strip at its foot, whichever curves are shown; the dotted threshold line is drawn only over
+the model's own curves (over baseline-corrected ones it would mean nothing) and is named in the
+legend, not on the curves. The baseline stretch, when one is set, is shaded.
 """
 
 from __future__ import annotations
+
+import time
 
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Qt, QTimer, Signal
@@ -21,6 +29,7 @@ from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QVBoxLa
 from . import theme
 from .session_model import SessionModel
 from .timefmt import format_time
+from .timeline_bands import Band, uncertain_times
 from .timeline_buffer import SMOOTH_TAU_S
 
 WINDOWS = (("Last 30 s", 30.0), ("Last 2 min", 120.0), ("Last 10 min", 600.0),
@@ -47,6 +56,7 @@ class TimelineView(QWidget):
         self.title.setObjectName("panelTitle")
         self.legend = QLabel()
         self.legend.setTextFormat(Qt.TextFormat.RichText)
+        self.legend.setWordWrap(True)  # wraps between entries: never widens the window
         self.smooth_box = QCheckBox(f"Smoothed ({SMOOTH_TAU_S:g} s)")
         self.smooth_box.setToolTip("Show an exponential moving average instead of raw frames (S)")
         self.smooth_box.setFocusPolicy(Qt.FocusPolicy.NoFocus)
@@ -82,16 +92,22 @@ class TimelineView(QWidget):
         vb.setLimits(xMin=-1.0, yMin=-0.05, yMax=1.15)
         vb.sigRangeChangedManually.connect(self._stop_following)
         self.uncertain_line = None
+        self.uncertain_band = Band(-0.03, 0.0, theme.UNCERTAIN)  # the frames, whatever is shown
+        self._band_version, self._band_at = -1, 0.0
+        item.addItem(self.uncertain_band, ignoreBounds=True)
         if model.threshold.value > 0:  # below it the top class is not to be trusted
             self.uncertain_line = pg.InfiniteLine(
                 pos=model.threshold.value, angle=0, movable=False,
-                pen=pg.mkPen(theme.UNCERTAIN, width=1, style=Qt.PenStyle.DotLine),
-                label=f"uncertain below {model.threshold.value:.0%}",
-                labelOpts={"position": 0.02, "color": theme.MUTED, "anchors": [(0, 1), (0, 1)]})
+                pen=pg.mkPen(theme.UNCERTAIN, width=1, style=Qt.PenStyle.DotLine))
             item.addItem(self.uncertain_line, ignoreBounds=True)
             self.uncertain_line.setToolTip(
-                f"A frame whose highest probability is below this line is uncertain "
-                f"({model.threshold.source})")
+                f"A frame whose highest probability (the model's own) is below this line is "
+                f"uncertain ({model.threshold.source})")
+        self.baseline_region = pg.LinearRegionItem(
+            movable=False, brush=pg.mkBrush(theme.BASELINE_FILL), pen=pg.mkPen(None))
+        self.baseline_region.setZValue(-10)
+        self.baseline_region.hide()
+        item.addItem(self.baseline_region, ignoreBounds=True)
         # turned away: a filled band behind the curves (1 where turned, 0 elsewhere)
         sand = QColor(theme.TURNED_AWAY)
         sand.setAlpha(170)  # the grid still shows through
@@ -108,8 +124,7 @@ class TimelineView(QWidget):
         header = QHBoxLayout()
         header.addWidget(self.title)
         header.addSpacing(16)
-        header.addWidget(self.legend)
-        header.addStretch(1)
+        header.addWidget(self.legend, 1)
         header.addWidget(self.baseline_box)
         header.addWidget(self.smooth_box)
         header.addWidget(self.window_box)
@@ -170,11 +185,13 @@ class TimelineView(QWidget):
                                         name=name, antialias=True, connect="finite")
                 item.addItem(curve)  # takes the plot's peak downsampling and clip-to-view
                 self._curves.append(curve)
-            self.legend.setText(self._legend_html(classes))
+        self.legend.setText(self._legend_html(classes))
+        self.baseline_region.hide()  # a new session starts without a baseline
         live = bool(self.model.info and self.model.info.live)
         default = 1 if live else len(WINDOWS) - 1
         self.window_box.setCurrentIndex(default if self.user_range is None else self.user_range)
         self._follow, self._drawn = True, (-1, None)
+        self._band_version = -1  # a new buffer: the strip is drawn afresh
         self.baseline_box.setEnabled(False)
         self.baseline_box.setChecked(False)
         self.playhead.setValue(0.0)
@@ -183,11 +200,17 @@ class TimelineView(QWidget):
     def _legend_html(self, classes) -> str:
         swatches = [f"<span style='color:{theme.class_colour(n, k).name()}'>&#9632;</span>"
                     f"&nbsp;{n}" for k, n in enumerate(classes)]
+        if self.model.threshold.value > 0:
+            swatches.append(f"<span style='color:{theme.UNCERTAIN}'>&#9476;&#9632;</span>&nbsp;"
+                            f"uncertain (below {self.model.threshold.value:.0%})")
+        if self.model.baseline is not None:
+            swatches.append(f"<span style='color:{theme.BASELINE_EDGE}'>&#9608;</span>&nbsp;"
+                            "baseline")
         swatches.append(f"<span style='color:{theme.TURNED_AWAY}'>&#9632;</span>&nbsp;turned "
                         "away")
         swatches.append(f"<span style='color:{theme.NOTE}'>&#9475;</span>&nbsp;note")
         swatches.append(f"<span style='color:{theme.PLAYHEAD}'>&#9475;</span>&nbsp;now")
-        return "&nbsp;&nbsp;&nbsp;".join(swatches)
+        return "&nbsp;&nbsp; ".join(swatches)  # a plain space: a line may break there
 
     def _draw_notes(self) -> None:
         item = self.plot.getPlotItem()
@@ -208,9 +231,16 @@ class TimelineView(QWidget):
             self._note_lines.append(line)
 
     def _on_baseline(self) -> None:
-        on = self.model.baseline is not None
+        base = self.model.baseline
+        on = base is not None
         self.baseline_box.setEnabled(on)
         self.baseline_box.setChecked(on)
+        self.baseline_region.setVisible(on)
+        if on:
+            self.baseline_region.setRegion((base.start_s, base.end_s))
+            self.baseline_region.setToolTip(
+                f"Baseline: the patient's resting face, {base.start_s:.1f}–{base.end_s:.1f} s")
+        self.legend.setText(self._legend_html(self.model.classes))
         self.title.setText("Emotion timeline · patient" + (" · baseline-corrected" if on
                                                           else ""))
         self._drawn = (-1, None)
@@ -294,18 +324,34 @@ class TimelineView(QWidget):
                 y = self.model.baseline.correct(y)
             for k, curve in enumerate(self._curves):
                 curve.setData(x, y[:, k], connect="finite")
+            if self.uncertain_line is not None:  # it reads against the model's own curves
+                self.uncertain_line.setVisible(not self.corrected)
             turned = buf.turned()
             if turned.any():
                 self.turned_band.setData(x, turned.astype(float))
             else:
                 self.turned_band.setData([], [])
+            forced = self._drawn[0] == -1
             self._drawn = (buf.version, state)
+            self._refresh_band(forced)
+        elif self._band_version != buf.version:
+            self._refresh_band(False)  # what the last second of playing left
         if self._outage_bands and self._outage_bands[-1].getRegion()[1] < self.model.position:
             outages = self.model.outages()
             if outages and outages[-1].end_s is None:
                 self._place_outages(outages)  # the band of an outage still on grows
         if self._follow:
             self._apply_window()
+
+    def _refresh_band(self, forced: bool) -> None:
+        """The uncertain strip follows the buffer at most once a second while frames come
+        (it reads every frame of the session), at once when asked."""
+        buf, now = self.model.buffer, time.monotonic()
+        if self._band_version == buf.version or not forced and now - self._band_at < 1.0:
+            return
+        self.uncertain_band.set_times(
+            uncertain_times(buf.x(), buf.y(), self.model.threshold.value), buf.step)
+        self._band_version, self._band_at = buf.version, now
 
     def _apply_window(self) -> None:
         vb = self.plot.getPlotItem().getViewBox()

@@ -124,6 +124,10 @@ class TimelineBuffer:
         self.count = index
         self.version += 1
 
+    def has(self, index: int) -> bool:
+        """Frame `index` was analysed (a result for it is stored)."""
+        return 0 <= index < self.count and bool(self._done[index])
+
     def analysed_arrays(self) -> tuple[np.ndarray, np.ndarray]:
         """(times, raw probs [n, k]) of the analysed frames only, in index order (NaN rows: no
         patient): what note_labels.label_note reads, as the exports read the stored frames."""

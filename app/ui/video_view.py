@@ -137,10 +137,11 @@ class VideoView(QWidget):
 
     def face_text(self, face) -> str:
         """The tag over a face: who, and the label (or, not confident, "uncertain")."""
-        label, conf = self.shown(face)
         who = "Patient" if face.is_patient else f"Face {face.track_id}"
-        if self.is_uncertain(face):  # say so, keep the best guess in brackets
-            return f"{who} · uncertain ({label} {conf:.0%})"
+        if self.is_uncertain(face):  # say so, with the model's own best guess and the figure
+            # that fell below the threshold (one rule with the timeline and the CSV)
+            return f"{who} · uncertain ({face.label} {max(face.probs):.0%})"
+        label, conf = self.shown(face)
         return f"{who} · {label} {conf:.0%}"
 
     def _tag(self, p: QPainter, box: QRectF, text: str, colour: QColor, strong: bool) -> None:

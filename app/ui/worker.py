@@ -14,6 +14,13 @@ earlier time than it last ran, the analyzer is reset (its tracker expects time t
 Recordings are paced to their own timestamps (`speed` x real time); when analysis is slower than
 that, playback slows down instead of skipping frames, so no frame goes unanalysed.
 
+Picking the patient (a click on a face) never loses a frame. A click on the face that already
+is the patient changes nothing. In a stretch analysed already, the pick re-analyses from the
+frame on screen as playback goes on: each stored result is replaced only when its new one exists
+(the old ones stay until then, and are kept where the re-analysis stops: a seek, another
+source). Every pick can be undone (`undo_pick`, newest first): the results it replaced come
+back, frames first analysed after it are given the previous patient again, and the switch goes.
+
 Live sources never end on their own: their `LiveFeed` hands over the newest frame (stale ones
 are dropped and counted), declares the signal lost and reconnects; the worker passes its state
 on (`sigSignal`, a `FeedState`, on every change and each second) and waits for frames again.
@@ -24,6 +31,7 @@ from __future__ import annotations
 import queue
 import threading
 import time
+from dataclasses import dataclass
 
 from PySide6.QtCore import QCoreApplication, QObject, Qt, QThread, Signal, Slot
 
@@ -39,14 +47,42 @@ from .readers import SourceInfo, make_reader
 WARMUP_FRAMES = 3  # frames analysed before a re-analysis point, so its faces are confirmed
 
 
+@dataclass
+class Pick:
+    """A face the user made the patient, kept so that it can be undone."""
+
+    index: int  # frame from which it applies
+    time_s: float
+    track_id: int
+    previous: int | None  # the patient's track id before the pick
+    reanalysed: bool  # made in a stretch analysed already (the analyzer restarted there)
+    replaced: ResultCache  # results the pick's analysis replaced: put back on undo
+    reached: int  # last frame analysed under this pick
+
+
+@dataclass(frozen=True)
+class UndonePick:
+    """What `undo_pick` did: the switch at (index, time_s) to `track_id` is gone; `restored`
+    are the results now in force for the frames it had changed."""
+
+    index: int
+    time_s: float
+    track_id: int
+    restored: tuple[FrameResult, ...]
+
+
 class AnalysisWorker(QObject):
     sigOpened = Signal(object)  # SourceInfo
     sigFrame = Signal(object)  # FramePacket
     sigPlaying = Signal(bool)
     sigPatientSelected = Signal(object)  # track id, or None when no face was at the click
+    sigPatientKept = Signal(int)  # the click was on the face that already is the patient
     # (frame index, time_s, track id, re-analysed): the patient became another face there;
-    # re-analysed: the results from that frame on were dropped and are analysed again
+    # re-analysed: the stored results from that frame on are replaced as playback re-analyses
+    # them (one by one: the old ones stay until then)
     sigPatientSwitched = Signal(int, float, int, bool)
+    sigReanalysisStopped = Signal(int, float)  # from this frame on the earlier results stay
+    sigPickUndone = Signal(object)  # UndonePick, or None: there was no pick to undo
     sigError = Signal(str)
     sigEnded = Signal()  # the source has no more frames (end of a recording, stream closed)
     sigSignal = Signal(object)  # FeedState of a live source: on every change, and each second
@@ -82,6 +118,9 @@ class AnalysisWorker(QObject):
         # live frame is offered to it with its index and time; it never blocks this loop.
         self.video_sink = None
         self.analysis_threads: set[int] = set()  # thread idents that ran the analyzer
+        self._picks: list[Pick] = []  # undo stack, newest last
+        self._redo_next: int | None = None  # re-analysing after a pick: the next stored frame
+        self._reset_next = False  # the analyzer's state no longer fits: reset before analysing
 
     # -- commands: any thread ------------------------------------------------------------
     def activate(self) -> None:
@@ -104,6 +143,9 @@ class AnalysisWorker(QObject):
 
     def select_patient_at(self, x: float, y: float) -> None:
         self._commands.put(("select", float(x), float(y)))
+
+    def undo_pick(self) -> None:
+        self._commands.put(("undo",))
 
     def stop(self) -> None:
         self._commands.put(("stop",))
@@ -173,6 +215,8 @@ class AnalysisWorker(QObject):
             self._autostart = True
         elif name == "select":
             self._select(cmd[1], cmd[2])
+        elif name == "undo":
+            self._undo()
         elif self.info is None or not self._autostart:
             return  # playback commands before the GUI switched to this worker
         elif name in ("play", "pause", "toggle"):
@@ -256,6 +300,7 @@ class AnalysisWorker(QObject):
         elif self.info.frame_count:  # unknown count: _goto backs off from past the end
             index = min(index, self.info.frame_count - 1)
         self._pending_seek, self._anchor = None, None
+        self._stop_reanalysis()
         self._goto(index, analyse=self.playing)
 
     def _do_step(self) -> None:
@@ -263,6 +308,8 @@ class AnalysisWorker(QObject):
         index = max(0, base + self._pending_step)
         self._pending_step = 0
         continues = self._last_analysed is not None and index == self._last_analysed[0] + 1
+        if not continues:
+            self._stop_reanalysis()
         self._goto(index, analyse=continues)
 
     def _goto(self, index: int, analyse: bool) -> None:
@@ -285,7 +332,7 @@ class AnalysisWorker(QObject):
 
     def _show(self, frame: Frame, analyse: bool, fresh: bool = False) -> None:
         result = self._cache.get(frame.index)
-        if result is None and analyse:
+        if analyse and (result is None or frame.index == self._redo_next):
             result, fresh = self._analyse(frame), True
         h, w = frame.image.shape[:2]
         self._current = frame
@@ -294,22 +341,39 @@ class AnalysisWorker(QObject):
 
     def _select(self, x: float, y: float) -> None:
         """A click on a face: it becomes the patient from the frame on screen. In a recording's
-        stretch analysed already, the analysis restarts there (the rest follows as it plays)."""
+        stretch analysed already, the analysis restarts there; the stored results after it are
+        replaced one by one as playback reaches them."""
         cur = self._current
         shown = self._cache.get(cur.index) if cur is not None else None
+        clicked = next((f for f in shown.faces if f.contains(x, y)), None) if shown else None
+        if clicked is not None and clicked.is_patient:  # already the patient: nothing changes
+            self.sigPatientSelected.emit(clicked.track_id)
+            self.sigPatientKept.emit(clicked.track_id)
+            return
+        previous = shown.patient.track_id if shown is not None and shown.patient else None
+        # The analyzer's tracks are those of the last frame it analysed: a pick on any other
+        # frame of a recording (analysed before) restarts the analysis there.
         behind = (shown is not None and self.info is not None and self.info.seekable
-                  and self._last_analysed is not None and cur.index < self._last_analysed[0])
+                  and (self._last_analysed is None or cur.index != self._last_analysed[0]))
         if not behind:
             tid = self._analyzer.select_patient_at(x, y)
             self.sigPatientSelected.emit(tid)
             if tid is not None and cur is not None:
+                if shown is not None:  # the frame on screen shows the new patient too
+                    self._picks.append(Pick(cur.index, cur.time_s, tid, previous, False,
+                                            ResultCache(classes=self._cache.classes),
+                                            cur.index))
+                    self._replace(with_patient(shown, tid))
+                    self._show(cur, analyse=False, fresh=True)
                 self.sigPatientSwitched.emit(cur.index, cur.time_s, tid, False)
             return
-        if not any(f.contains(x, y) for f in shown.faces):
+        if clicked is None:
             self.sigPatientSelected.emit(None)
             return
         # Warm the tracker up on the frames just before, so the faces there are confirmed.
+        self._redo_next = None  # a re-analysis under way: this one covers what it had left
         self._analyzer.reset(still=False)
+        self._reset_next = False
         for i in range(max(0, cur.index - WARMUP_FRAMES), cur.index + 1):
             self._reader.seek(i)
             frame = self._read()
@@ -318,12 +382,14 @@ class AnalysisWorker(QObject):
             result = self._analyzer.process(frame.image, frame.index, frame.time_s)
         tid = self._analyzer.select_patient_at(x, y)
         if frame is None or frame.index != cur.index or tid is None:
-            self._last_analysed = None  # the analyzer moved: the next analysis resets it
+            self._reset_next = True  # the analyzer moved: the next analysis starts afresh
+            self._reader.seek(cur.index + 1)  # playback goes on after the frame on screen
             self.sigPatientSelected.emit(None)
             return
-        result = with_patient(result, tid)
-        self._cache.drop_from(cur.index)
-        self._cache.put(result)
+        self._picks.append(Pick(cur.index, cur.time_s, tid, previous, True,
+                                ResultCache(classes=self._cache.classes), cur.index))
+        self._replace(with_patient(result, tid))
+        self._redo_next = cur.index + 1
         self._last_analysed = (frame.index, frame.time_s)
         self._held, self._anchor, self._at_end = None, None, False
         self.analysed_count += 1
@@ -331,12 +397,68 @@ class AnalysisWorker(QObject):
         self.sigPatientSwitched.emit(frame.index, frame.time_s, tid, True)
         self._show(frame, analyse=False, fresh=True)
 
+    def _replace(self, result: FrameResult) -> None:
+        """Put a new result in the cache; the one it replaces is kept by the newest pick."""
+        old = self._cache.get(result.index)
+        pick = self._picks[-1] if self._picks else None
+        if pick is not None and pick.index <= result.index <= pick.reached + 1:
+            if old is not None and pick.replaced.get(result.index) is None:
+                pick.replaced.put(old)
+            pick.reached = max(pick.reached, result.index)
+        self._cache.put(result)
+
+    def _stop_reanalysis(self) -> None:
+        """Playback leaves the re-analysis (a seek): the stored results from where it had got
+        to stay as they were (the analyzer's tracks no longer continue there)."""
+        at = self._redo_next
+        if at is None:
+            return
+        self._redo_next = None
+        stale = self._cache.get(at)
+        if stale is not None:
+            self.sigReanalysisStopped.emit(at, stale.time_s)
+
+    def _undo(self) -> None:
+        """Undo the newest pick: the results it replaced come back; frames first analysed after
+        it are given the previous patient again (where that face is); the switch is gone."""
+        if not self._picks:
+            self.sigPickUndone.emit(None)
+            return
+        pick = self._picks.pop()
+        self._redo_next = None
+        restored = []
+        for i in range(pick.index, pick.reached + 1):
+            now = self._cache.get(i)
+            before = pick.replaced.get(i)
+            if before is None and now is not None and pick.previous is not None:
+                before = with_patient(now, pick.previous)
+            if before is not None and before != now:
+                self._cache.put(before)
+                restored.append(before)
+        # The analyzer must stop following the face picked: back to the previous patient if
+        # its track goes on, else start afresh (after a re-analysis its track ids differ).
+        if pick.reanalysed or pick.previous is None \
+                or not self._analyzer.set_patient(pick.previous):
+            self._reset_next = True
+        if self._picks:  # frames this undo put back count as replaced by the pick before
+            self._picks[-1].reached = max(self._picks[-1].reached, pick.reached)
+        self.sigPickUndone.emit(UndonePick(pick.index, pick.time_s, pick.track_id,
+                                           tuple(restored)))
+        cur = self._current
+        if cur is not None and self._cache.get(cur.index) is not None:
+            self._show(cur, analyse=False)  # the picture shows the patient as it is again
+
     def _analyse(self, frame: Frame) -> FrameResult:
-        if self._last_analysed is not None and frame.time_s < self._last_analysed[1]:
+        if self._reset_next or (self._last_analysed is not None
+                                and frame.time_s < self._last_analysed[1]):
             self._analyzer.reset(still=self.info.kind == "image")
+            self._reset_next = False
         self.analysis_threads.add(threading.get_ident())
         result = self._analyzer.process(frame.image, frame.index, frame.time_s)
-        self._cache.put(result)
+        if self._redo_next == frame.index:  # re-analysing: the next stored frame is next
+            more = self._cache.get(frame.index + 1) is not None
+            self._redo_next = frame.index + 1 if more else None
+        self._replace(result)
         self._last_analysed = (frame.index, frame.time_s)
         self.analysed_count += 1
         if self.video_sink is not None and self.info.live:

@@ -77,3 +77,55 @@ def test_fer_analyze_baseline_corrects_labels_and_keeps_raw(tmp_path, face_clip,
               "5:2"])
     err = capsys.readouterr().err
     assert exit_.value.code == 2 and err.count("\n") == 1 and "START < END" in err
+
+
+def test_a_stretch_that_is_not_rest_is_called_so_with_what_was_found():
+    """Issue 27.5: crying through the default 0-10 s turned a crying patient neutral, unsaid."""
+    from app.core.analysis.baseline import rest_check_frames
+
+    crying = frames((0.02, 0.9, 0.03, 0.05), n=30)
+    why = rest_check_frames(crying, CLASSES, 0.0, 10.0, confident=0.67)
+    assert why is not None and "does not look like rest" in why
+    assert "100% of its frames with the face read sad with confidence" in why
+    faceless = [FrameResult(i, i / 10) for i in range(20)] + frames(REST, n=5, start=20)
+    why = rest_check_frames(faceless, CLASSES, 0.0, 10.0)
+    assert why is not None and "no face in 80% of its 25 frames" in why
+    assert rest_check_frames(frames(REST), CLASSES, 0.0, 10.0, confident=0.67) is None
+    calm = frames((0.1, 0.1, 0.1, 0.7))  # a confident neutral face is rest
+    assert rest_check_frames(calm, CLASSES, 0.0, 10.0, confident=0.67) is None
+
+
+def test_fer_analyze_warns_when_the_baseline_stretch_is_not_rest(tmp_path, face_clip,
+                                                                  tiny_model, capsys):
+    from app.core.cli import main
+
+    # the tiny test model reads every face "happy" with ~99 %: not a resting face
+    rc = main([str(face_clip), "--csv", str(tmp_path / "f.csv"), "--model", str(tiny_model),
+               "--baseline", "0:0.5", "--uncertain-below", "0.6"])
+    assert rc == 0
+    err = capsys.readouterr().err
+    assert "warning: The stretch 0.0–0.5 s does not look like rest" in err
+    assert "read happy with confidence" in err
+
+
+def test_the_report_shades_the_baseline_stretch_and_repeats_the_warning(tmp_path):
+    """The PDF's timeline shades the stretch; its text says when it did not look like rest."""
+    from app.core.analysis.baseline import baseline_from
+    from app.core.report.timeline_figure import timeline_png
+
+    crying = frames((0.02, 0.9, 0.03, 0.05), n=30)
+    b = baseline_from(crying, CLASSES, 0.0, 1.0)
+    shaded = timeline_png(crying, CLASSES, [], baseline=(b.start_s, b.end_s), dpi=50)
+    plain = timeline_png(crying, CLASSES, [], dpi=50)
+    assert shaded != plain
+    if shutil.which("pdftotext"):
+        from app.core.report.exports import export_report
+        from app.core.session.store import SessionMeta
+
+        pdf = tmp_path / "r.pdf"
+        export_report(crying, CLASSES, [], SessionMeta("P-1", CLASSES, baseline=b),
+                      pdf_path=pdf)
+        text = " ".join(subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True,
+                                       text=True, check=True).stdout.split())
+        assert "does not look like rest" in text and "read sad with confidence" in text
+        assert "shaded" in text

@@ -48,11 +48,16 @@ def test_title_baseline_and_events_round_trip(tmp_path):
                                                title="intake", baseline=base))
         store.add_frames(sid, [FrameResult(i, i / 10) for i in range(20)])
         store.add_event(sid, 1.5, "patient", "face 4")
-        store.replace_frames_from(sid, 15)
+        store.add_event(sid, 2.5, "patient", "face 5")
+        store.remove_event(sid, 2.5, "patient", "face 5")  # an undone pick
+        # frames analysed again replace the stored ones; new ones are added
+        store.add_frames(sid, [FrameResult(i, i / 10, label="sad", probs=(0, 1, 0, 0))
+                               for i in range(15, 22)], replace=True)
         loaded = store.load_session(sid)
         assert (loaded.meta.title, loaded.meta.clinician, loaded.meta.baseline) == \
             ("intake", "Dr B", base)
-        assert len(loaded.frames) == 15 and store.list_sessions()[0].frames == 15
+        assert len(loaded.frames) == 22 and store.list_sessions()[0].frames == 22
+        assert [r.label for r in loaded.frames[13:17]] == [None, None, "sad", "sad"]
         assert [(e.time_s, e.kind, e.detail) for e in loaded.events] == [(1.5, "patient",
                                                                           "face 4")]
         store.set_baseline(sid, None)

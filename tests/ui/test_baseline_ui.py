@@ -56,3 +56,27 @@ def test_the_dialog_refuses_a_stretch_without_the_face(window, qtbot):
     dialog.end.setValue(0.2)
     dialog.accept()
     assert "end must come after" in dialog.error.text() and dialog.choice is None
+
+
+def test_a_stretch_that_is_not_rest_is_questioned_then_kept_and_shaded(window, qtbot):
+    """Issue 27.5: the default stretch turned a crying patient neutral without a word."""
+    from app.ui.baseline_dialog import BaselineDialog
+
+    # the tiny test model reads every face "happy" at ~99 %: not a resting face
+    qtbot.waitUntil(lambda: window.model.buffer.with_face >= 30, timeout=15_000)
+    dialog = BaselineDialog(window.model, window)
+    qtbot.addWidget(dialog)
+    dialog.start.setValue(0.0)
+    dialog.end.setValue(1.0)
+    dialog.accept()
+    said = dialog.error.text()
+    assert dialog.choice is None and dialog.result() == 0  # not taken yet
+    assert "does not look like rest" in said and "read happy with confidence" in said
+    assert dialog.ok_button.text() == "Use it anyway"
+    dialog.accept()  # the clinician keeps it
+    assert dialog.choice is not None and dialog.choice.end_s == 1.0
+    window.ask_baseline = lambda parent, model: dialog.choice
+    window.set_baseline()
+    region = window.timeline.baseline_region
+    assert region.isVisible() and region.getRegion() == (0.0, 1.0)
+    assert "baseline" in window.timeline.legend.text()

@@ -37,3 +37,52 @@ def test_numbers_stay_when_an_earlier_note_is_inserted(window, qtbot):
     rows = [window.notes.list.item(i).text() for i in range(3)]
     assert rows[0].startswith("3.") and rows[1].startswith("1.") and rows[2].startswith("2.")
     assert [line.label.format for line in window.timeline._note_lines] == ["3", "1", "2"]
+
+
+def test_a_fast_typist_never_tags_by_accident_and_sees_how_to_tag(window, qtbot):
+    """Issue 27.2: digits typed in a note are text; the empty note box, the tag buttons and F1
+    say how to tag (Alt+digit while typing, the digit after Enter)."""
+    from app.core.session.notes import PERCEIVED_CHOICES
+
+    qtbot.keyClick(window, Qt.Key.Key_N)
+    assert window.focusWidget() is window.notes.text
+    hint = window.notes.text.placeholderText()
+    assert "Alt+1…5" in hint and "stay text" in hint  # in view while the box is empty
+    qtbot.keyClicks(window.notes.text, "2Still crying, hides mouth2")
+    assert window.model.notes[0].perceived is None
+    qtbot.keyClick(window.notes.text, Qt.Key.Key_2, Qt.KeyboardModifier.AltModifier)
+    assert window.model.notes[0].perceived == "sad"
+    assert window.notes.perceived.buttons["sad"].isChecked()
+    assert window.focusWidget() is window.notes.text  # still typing
+    qtbot.keyClicks(window.notes.text, " 3x")
+    qtbot.keyClick(window.notes.text, Qt.Key.Key_Return)
+    note = window.model.notes[0]
+    assert (note.text, note.perceived) == ("2Still crying, hides mouth2 3x", "sad")
+    qtbot.keyClick(window, Qt.Key.Key_1)  # after Enter a plain digit tags
+    assert window.model.notes[0].perceived == "happy"
+    assert window.notes.perceived.buttons["happy"].isChecked()
+    assert not window.notes.perceived.buttons["sad"].isChecked()
+    for key, choice in enumerate(PERCEIVED_CHOICES, 1):  # each tag button names its keys
+        tip = window.notes.perceived.buttons[choice].toolTip()
+        assert f"Alt+{key}" in tip and f"(Enter): {key}" in tip
+        assert window.notes.perceived.buttons[choice].text().startswith(f"{key} ")
+    help_dialog = window.show_help()
+    try:
+        text = " ".join(label.text() for label in help_dialog.findChildren(type(
+            help_dialog.layout().itemAt(0).widget())))
+        assert "Alt+1…5" in text and "stay text" in text
+    finally:
+        help_dialog.close()
+
+
+def test_ctrl_z_while_typing_undoes_typing_not_a_face_pick(window, qtbot):
+    """Ctrl+Z undoes the last face pick only outside a note: in the note it is the text's."""
+    picked = []
+    window.actions_by_text["Undo face pick"].triggered.connect(lambda: picked.append(1))
+    window.notes.begin_note(0.5)
+    qtbot.keyClicks(window.notes.text, "abc")
+    qtbot.keyClick(window.notes.text, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert picked == [] and window.notes.text.text() != "abc"
+    qtbot.keyClick(window.notes.text, Qt.Key.Key_Return)  # keys back to the window
+    qtbot.keyClick(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert picked == [1]

@@ -26,7 +26,7 @@ def test_note_hotkey_adds_note_to_list_and_timeline(window, qtbot):
     assert window.timeline.note_marker_count() == 1
     assert window.focusWidget() is window.notes.text
     qtbot.keyClicks(window.notes.text, "looks tearful")
-    window.notes.perceived.setCurrentIndex(window.notes.perceived.findData("sad"))
+    window.notes.perceived.set_value("sad")
     qtbot.keyClick(window.notes.text, Qt.Key.Key_Return)
     note = window.model.notes[0]
     assert (note.text, note.perceived) == ("looks tearful", "sad")
@@ -147,3 +147,20 @@ def test_paused_seek_past_the_analysed_range_shows_the_frame_unanalysed(window, 
         window.toggle_play()
     (first,) = played.args[0]
     assert first.index == still.index and first.fresh
+
+
+def test_long_status_messages_are_shortened_in_the_middle_with_the_whole_in_a_tooltip(window):
+    """Issue 27.6: "Exported /tmp/…/p2_fi…" and "Home goe" lost their ends."""
+    bar = window.statusBar()
+    long = ("Exported /tmp/pytest-of-user/pytest-12/test_export0/some/deeper/folder/"
+            "P-001_2026-12-03_frames.csv, /tmp/pytest-of-user/pytest-12/test_export0/some/"
+            "deeper/folder/P-001_2026-12-03_notes.csv")
+    bar.showMessage(long, 8000)
+    assert bar.toolTip() == long  # the whole text, on demand
+    shown = bar.shown_message()
+    assert shown != long and "…" in shown
+    assert shown.startswith("Exported ") and shown.endswith("_notes.csv")  # both ends kept
+    assert bar.fontMetrics().horizontalAdvance(shown) <= bar.message_rect().width()
+    assert not window.status.source.isVisible()  # details step aside while it shows
+    bar.clearMessage()
+    assert bar.toolTip() == "" and window.status.source.isVisible()

@@ -39,3 +39,21 @@ def test_about_the_int8_model(tmp_path, qtbot, ui_model):
     assert dialog.table.rowCount() == 4 and dialog.table.columnCount() == 5
     assert dialog.table.item(3, 4).text() == "0.66"
     assert "No frame is marked uncertain" in ModelDialog(classifier, OFF).text()
+
+
+def test_about_says_where_the_model_runs_in_a_clinicians_words(qtbot, ui_model):
+    """Issue 27.6: "CUDA listed but its libraries did not load" meant nothing to a clinician."""
+    from app.core.analysis.providers import CPU, ProviderInfo
+    from app.ui.model_dialog import ModelDialog
+
+    info = ProviderInfo(CPU, "no usable GPU: CUDA listed but its libraries did not load")
+    classifier = SimpleNamespace(path=ui_model, version="", precision="", provider=info,
+                                 classes=("happy", "sad", "surprise", "neutral"))
+    dialog = ModelDialog(classifier, OFF)
+    qtbot.addWidget(dialog)
+    text = dialog.text()
+    assert "runs on the processor (CPU)" in text  # where
+    assert "no NVIDIA graphics card, or NVIDIA's CUDA 13 and cuDNN 9" in text  # why
+    assert "install its driver, CUDA 13 and cuDNN 9" in text  # what to install for the GPU
+    assert "listed" not in text and "ExecutionProvider" not in text
+    assert "CUDA listed" in dialog.summary.toolTip()  # the technical line, on demand

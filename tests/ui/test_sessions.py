@@ -87,7 +87,7 @@ def test_sessions_dialog_finds_a_patients_sessions(window, store, qtbot):
         return {s.id for r, s in enumerate(dialog.sessions) if not dialog.table.isRowHidden(r)}
 
     dialog.find.setText("P-102")  # any case
-    assert shown() == {ids["P-102"], ids["p-102"]} and dialog.count.text() == "2 of 4"
+    assert shown() == {ids["P-102"], ids["p-102"]} and dialog.count.text() == "2 of 4 sessions"
     assert dialog.selected().id in shown()  # the first one shown is selected
     dialog.find.setText("lee  room")  # every word, in any field
     assert shown() == {ids["p-102"]} and dialog.selected().id == ids["p-102"]
@@ -177,3 +177,14 @@ def test_an_int8_model_is_named_in_the_status_bar_and_the_session(qtbot, ui_mode
     assert "m_int8.onnx, version v-1 (int8)" in win.status.provider.toolTip()
     assert store.load_session(win.sessions.session_id).meta.model_version == "v-1 (int8)"
     win.close()
+
+
+def test_one_session_is_one_session(window, store, qtbot):
+    """Issue 27.6: the sessions dialog said "1 sessions"."""
+    from app.ui.sessions_dialog import SessionsDialog
+
+    dialog = SessionsDialog(store, window.sessions.session_id, window)
+    qtbot.addWidget(dialog)
+    assert len(store.list_sessions()) == 1 and dialog.count.text() == "1 session"
+    dialog.find.setText("P-001")
+    assert dialog.count.text() == "1 of 1 session"

@@ -166,3 +166,43 @@ def test_dialogs_are_not_kept_once_closed(window, qtbot):
         QTimer.singleShot(0, cancel)
         open_it()
         assert len(dialogs()) == before
+
+
+def test_source_dialog_takes_typing_at_once_and_remembers_the_stream(qtbot):
+    """Issue 27.6: the path field had no focus (typed text was lost); a stream URL had to be
+    typed again every time. The address is remembered, its password never."""
+    from PySide6.QtCore import Qt
+
+    from app.ui import settings
+    from app.ui.source_dialog import SourceDialog
+
+    dialog = SourceDialog(probe=lambda: [])
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    assert dialog.focusWidget() is dialog.path
+    qtbot.keyClicks(dialog.focusWidget(), "/data/interview.mp4")  # typed straight away
+    assert dialog.spec() == "/data/interview.mp4"
+    dialog.tabs.setCurrentIndex(2)
+    assert dialog.focusWidget() is dialog.url
+    qtbot.keyClicks(dialog.focusWidget(), "rtsp://nurse@room-3.local:554/stream")
+    dialog.password.setText("s3cr:t")
+    assert dialog.spec() == "rtsp://nurse:s3cr%3At@room-3.local:554/stream"
+    qtbot.keyClick(dialog.url, Qt.Key.Key_Return)
+    assert dialog.result() == SourceDialog.DialogCode.Accepted
+    assert "s3cr" not in str(settings.get("source/stream_url"))
+
+    again = SourceDialog(probe=lambda: [])  # reopened: the stream tab, its address filled in
+    qtbot.addWidget(again)
+    again.show()
+    qtbot.waitExposed(again)
+    assert again.tabs.currentIndex() == 2 and again.focusWidget() is again.url
+    assert again.url.text() == "rtsp://nurse@room-3.local:554/stream"
+    assert again.password.text() == ""
+
+
+def test_counts_read_as_words():
+    from app.ui.wording import count
+
+    assert (count(1, "session"), count(2, "session"), count(0, "camera")) == \
+        ("1 session", "2 sessions", "0 cameras")

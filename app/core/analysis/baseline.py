@@ -14,6 +14,12 @@ an expression reads as its change from this patient's rest. The raw probabilitie
 the session stores the model's own output; the correction is applied when shown or exported.
 (Measured by the project on real photographs of 70 people turned 45°, with a resting photo of
 the same person as baseline: "calm read as sad" fell from 149 to 18 of 280, accuracy 79 → 83 %.)
+
+A stretch that is not rest (the patient crying through the default first 10 s) would make that
+expression read neutral all session. `rest_check` says so, with what it found: most frames with
+one confident non-neutral label (`MOSTLY`, of the frames with the face; confident = the model's
+own top probability at or above the uncertainty threshold), or the face missing from most
+frames. The clinician may still keep the stretch.
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ from app.core.analysis.results import FrameResult
 from app.core.errors import CoreError
 
 TARGET_NEUTRAL = 0.7
+MOSTLY = 0.5  # share of a stretch's frames past which it does not look like rest
 FLOOR = 1e-4  # a class the model never gave at rest still gets a finite correction
 MIN_FRAMES = 5
 
@@ -133,3 +140,43 @@ def parse_stretch(text: str) -> tuple[float, float]:
     if not (np.isfinite(a) and np.isfinite(b)) or a < 0 or b <= a:
         raise ValueError(f"{text!r}: need 0 <= START < END, in seconds")
     return a, b
+
+
+def rest_check(times: np.ndarray, probs: np.ndarray, classes: Sequence[str], start_s: float,
+               end_s: float, confident: float = 0.5) -> str | None:
+    """Why the stretch does not look like a resting face, in one sentence; None if it does.
+
+    `times` [n] and the model's own `probs` [n, k] of the analysed frames (NaN rows: no face);
+    `confident`: the top probability from which a label counts as confident (the model's
+    uncertainty threshold)."""
+    times, probs = np.asarray(times, float), np.asarray(probs, float).reshape(len(times), -1)
+    inside = (times >= start_s) & (times <= end_s)
+    n = int(inside.sum())
+    if n == 0:
+        return None  # nothing analysed there: baseline_from_rows says so
+    p = probs[inside]
+    face = ~np.isnan(p[:, 0])
+    where = f"The stretch {start_s:.1f}–{end_s:.1f} s does not look like rest"
+    if (n - face.sum()) / n > MOSTLY:
+        return f"{where}: no face in {(n - face.sum()) / n:.0%} of its {n} frames."
+    p = p[face]
+    labels = np.argmax(p, axis=1)
+    sure = np.max(p, axis=1) >= max(confident, 1e-9)
+    counts = [(int(np.sum(sure & (labels == i))), c) for i, c in enumerate(classes)
+              if c != "neutral"]
+    most, label = max(counts, default=(0, ""))
+    if most / len(p) > MOSTLY:
+        return (f"{where}: {most / len(p):.0%} of its frames with the face read {label} with "
+                f"confidence (top probability {confident:.0%} or more). As a baseline, {label} "
+                "would then read neutral for the whole session.")
+    return None
+
+
+def rest_check_frames(frames: Sequence[FrameResult], classes: Sequence[str], start_s: float,
+                      end_s: float, confident: float = 0.5) -> str | None:
+    """`rest_check` of stored frames (the model's own probabilities)."""
+    k = len(classes)
+    times = np.array([r.time_s for r in frames], float)
+    probs = np.array([r.probs if r.probs is not None else [np.nan] * k for r in frames],
+                     float).reshape(len(frames), k)
+    return rest_check(times, probs, classes, start_s, end_s, confident)

@@ -125,3 +125,20 @@ def create_session(
     if device == "gpu":
         raise DeviceError(f"--device gpu: no GPU provider works here ({why})")
     return cpu_sess, ProviderInfo(CPU, f"no usable GPU: {why}")
+
+
+def device_words(info: ProviderInfo) -> str:
+    """Where the model runs and why, for a clinician (the About dialog): no provider jargon.
+    The technical line stays `str(info)`."""
+    if info.is_gpu:
+        return "The model runs on this computer's graphics card (GPU)."
+    if info.reason == "--device cpu":
+        return "The model runs on the processor (CPU), as chosen at start (--device cpu)."
+    if "libraries did not load" in info.reason or "failed to start" in info.reason:
+        return ("The model runs on the processor (CPU), which is fast enough for live sessions. "
+                "It cannot use a graphics card (GPU) here: either there is no NVIDIA graphics "
+                "card, or NVIDIA's CUDA 13 and cuDNN 9 libraries are not installed. To use an "
+                "NVIDIA GPU, install its driver, CUDA 13 and cuDNN 9, then restart the app.")
+    return ("The model runs on the processor (CPU), which is fast enough for live sessions. "
+            "This installation has no graphics-card (GPU) support; for an NVIDIA GPU, install "
+            "the app with onnxruntime-gpu and NVIDIA's CUDA 13 and cuDNN 9 libraries.")

@@ -19,6 +19,7 @@ SPARE = ("#F0E442", "#000000", "#56B4E9", "#009E73", "#D55E00")
 UNCERTAIN_COLOUR = "#C9CED3"  # light grey-blue: a frame whose label is not to be trusted
 NO_FACE_COLOUR = "#ECECEC"
 SWITCH_COLOUR = "#6A3D9A"  # the patient became another face
+BASELINE_COLOUR = "#7FB3A8"  # the resting-face stretch of a baseline (shaded)
 TURNED_AWAY_COLOUR = "#D9C3A0"  # sand: the patient's face there but turned away, not read
 
 

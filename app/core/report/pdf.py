@@ -28,6 +28,7 @@ from reportlab.lib.units import mm
 from reportlab.platypus import Image, KeepTogether, Paragraph, SimpleDocTemplate, Spacer
 from reportlab.platypus.doctemplate import LayoutError
 
+from app.core.analysis.baseline import rest_check_frames
 from app.core.analysis.providers import device_label
 from app.core.analysis.results import Box
 from app.core.analysis.sources import source_label
@@ -281,6 +282,7 @@ def _figure(data: ReportData, width: float):
                        numbers=data.note_numbers, below=data.threshold.value,
                        raw=data.raw_frames, switches=[e.time_s for e in data.events
                                                       if e.kind == "patient"],
+                       baseline=(b.start_s, b.end_s) if (b := data.meta.baseline) else None,
                        outages=[(o.start_s, o.end_s) for o in data.outages])
     img = Image(io.BytesIO(png))
     img.drawHeight *= width / img.drawWidth
@@ -310,9 +312,12 @@ def _baseline(data: ReportData) -> str:
     b = data.meta.baseline
     if b is None:
         return "not used (the model's own probabilities)"
-    return (f"used: this patient's resting face {fmt_time(b.start_s, True)}–"
-            f"{fmt_time(b.end_s, True)} ({b.frames} frames) reads neutral; all figures use "
-            "the corrected probabilities")
+    text = (f"used: this patient's resting face {fmt_time(b.start_s, True)}–"
+            f"{fmt_time(b.end_s, True)} ({b.frames} frames, shaded on the timeline) reads "
+            "neutral; all figures use the corrected probabilities")
+    why = rest_check_frames(data.raw_frames or data.frames, data.classes, b.start_s, b.end_s,
+                            data.threshold.value or 0.5)
+    return f"{text}. Kept by the clinician although: {why}" if why else text
 
 
 def _threshold(data: ReportData) -> str:

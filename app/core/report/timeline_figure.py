@@ -2,7 +2,8 @@
 
 Drawn with matplotlib's object API (no pyplot: no global state, no GUI backend) into PNG
 bytes. Upper panel: one line per class, broken where the patient's face was not seen, numbered
-dashed markers at the notes (numbers match the report's notes table). Lower strip: the
+dashed markers at the notes (numbers match the report's notes table), the baseline stretch
+shaded when one is used. Lower strip: the
 patient's emotion (highest probability), grey where no face, sand where the face was there but
 turned away (not read); looking-away episodes (looking_away.py) are shaded sand across the
 upper panel. Long sessions are averaged into at most `max_points` time bins, so an hour draws
@@ -20,6 +21,7 @@ from app.core.analysis.results import FrameResult
 from app.core.report.data import fmt_time
 from app.core.report.looking_away import looking_away
 from app.core.report.palette import (
+    BASELINE_COLOUR,
     NO_FACE_COLOUR,
     SWITCH_COLOUR,
     TURNED_AWAY_COLOUR,
@@ -74,9 +76,11 @@ def timeline_png(frames: Sequence[FrameResult], classes: Sequence[str], notes: S
                  max_points: int = 2000, numbers: Sequence[int] | None = None,
                  below: float = 0.0, raw: Sequence[FrameResult] | None = None,
                  switches: Sequence[float] = (),
+                 baseline: tuple[float, float] | None = None,
                  outages: Sequence[tuple[float, float]] = ()) -> bytes:
     """PNG bytes of the timeline; `notes` in time order, marked with `numbers` (default
-    1.. in the order given); `outages`: (start, end) of a live source's lost signal."""
+    1.. in the order given); `baseline`: the resting-face stretch (start_s, end_s), shaded;
+    `outages`: (start, end) of a live source's lost signal."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
     from matplotlib.patches import Patch
@@ -104,6 +108,10 @@ def timeline_png(frames: Sequence[FrameResult], classes: Sequence[str], notes: S
         for axis in (ax, strip):
             axis.axvline(t_switch, color=SWITCH_COLOUR, lw=1.4, zorder=3)
     handles, labels = ax.get_legend_handles_labels()
+    if baseline is not None:
+        ax.axvspan(*baseline, color=BASELINE_COLOUR, alpha=0.35, lw=0, zorder=0)
+        handles.append(Patch(color=BASELINE_COLOUR, alpha=0.35, label="baseline (rest)"))
+        labels.append("baseline (rest)")
     if below > 0:
         handles.append(Patch(color=UNCERTAIN_COLOUR, label="uncertain"))
         labels.append("uncertain")

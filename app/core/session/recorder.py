@@ -34,6 +34,7 @@ class SessionRecorder:
         self.flush_interval_s = flush_interval_s
         self.frames_written = 0
         self._buffer: list[FrameResult] = []
+        self._replacing = False  # the buffer holds frames analysed again (stored already)
         self._lock = threading.Lock()  # guards the buffer and the pending error
         self._flush_lock = threading.Lock()  # one flush at a time keeps frames in order
         self._error: SessionStoreError | None = None
@@ -45,12 +46,14 @@ class SessionRecorder:
         self._thread = threading.Thread(target=self._run, name="session-recorder", daemon=True)
         self._thread.start()
 
-    def add(self, result: FrameResult) -> None:
-        """Buffer one frame result (cheap; written within `flush_interval_s`)."""
+    def add(self, result: FrameResult, replace: bool = False) -> None:
+        """Buffer one frame result (cheap; written within `flush_interval_s`). `replace`: the
+        frame was analysed again; its new result takes the stored one's place."""
         if self._closed:
             raise SessionStoreError("the session recording was already closed")
         with self._lock:
             self._buffer.append(result)
+            self._replacing |= replace
             error, self._error = self._error, None
         if error is not None:
             raise error
@@ -73,13 +76,18 @@ class SessionRecorder:
         with self._flush_lock:
             with self._lock:
                 batch, self._buffer = self._buffer, []
+                replacing, self._replacing = self._replacing, False
             if not batch:
                 return
             try:
-                self.store.add_frames(self.session_id, batch)
+                if replacing:  # frames analysed again among them: they replace stored ones
+                    self.store.add_frames(self.session_id, batch, replace=True)
+                else:
+                    self.store.add_frames(self.session_id, batch)
             except BaseException:
                 with self._lock:
                     self._buffer[:0] = batch  # keep them, in order, for the next attempt
+                    self._replacing |= replacing
                 raise
             self.frames_written += len(batch)
 

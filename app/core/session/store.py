@@ -227,14 +227,12 @@ class SessionStore:
             db.execute("INSERT INTO events (session_id, time_s, kind, detail) VALUES (?,?,?,?)",
                        (session_id, float(time_s), kind, detail))
 
-    def replace_frames_from(self, session_id: int, index: int) -> None:
-        """Forget the frames from `index` on (they are about to be analysed again)."""
-        with self._tx("forget frames to re-analyse") as db:
-            db.execute("DELETE FROM frames WHERE session_id=? AND idx>=?", (session_id, index))
-            n, end = db.execute("SELECT count(*), coalesce(max(time_s), 0) FROM frames"
-                                " WHERE session_id=?", (session_id,)).fetchone()
-            db.execute("UPDATE sessions SET n_frames=?, duration_s=? WHERE id=?",
-                       (n, end, session_id))
+    def remove_event(self, session_id: int, time_s: float, kind: str, detail: str) -> None:
+        """Forget one event recorded with `add_event` (an undone patient pick)."""
+        with self._tx("remove the event") as db:
+            db.execute("DELETE FROM events WHERE rowid = (SELECT rowid FROM events WHERE"
+                       " session_id=? AND time_s=? AND kind=? AND detail=? LIMIT 1)",
+                       (session_id, float(time_s), kind, detail))
 
     def rename_session(self, session_id: int, patient_code: str) -> None:
         code = check_patient_code(patient_code)
@@ -325,20 +323,27 @@ class SessionStore:
                            model_choice=row[10], detector=row[11])
 
     # -- frames and notes ------------------------------------------------------------------
-    def add_frames(self, session_id: int, results: Sequence[FrameResult]) -> None:
-        """Store frame results in one transaction (all or none)."""
+    def add_frames(self, session_id: int, results: Sequence[FrameResult], *,
+                   replace: bool = False) -> None:
+        """Store frame results in one transaction (all or none). A frame already stored is an
+        error, unless `replace` (a frame analysed again: the new result takes its place)."""
         if not results:
             return
         with self._tx("save frame results") as db:
             classes = self._meta(db, session_id).classes
+            new = len({r.index for r in results})
+            if replace:
+                new -= sum(db.execute("SELECT count(*) FROM frames WHERE session_id=? AND idx=?",
+                                      (session_id, i)).fetchone()[0]
+                           for i in {r.index for r in results})
             db.executemany(
-                "INSERT INTO frames (session_id, idx, time_s, n_faces, label, probs, faces)"
-                " VALUES (?,?,?,?,?,?,?)",
+                f"INSERT {'OR REPLACE ' if replace else ''}INTO frames"
+                " (session_id, idx, time_s, n_faces, label, probs, faces) VALUES (?,?,?,?,?,?,?)",
                 [(session_id, r.index, r.time_s, r.n_detected, r.label,
                   pack_probs(r.probs), pack_faces(r.faces, classes)) for r in results])
             db.execute("UPDATE sessions SET n_frames = n_frames + ?,"
                        " duration_s = max(duration_s, ?) WHERE id=?",
-                       (len(results), max(r.time_s for r in results), session_id))
+                       (new, max(r.time_s for r in results), session_id))
 
     def add_note(self, session_id: int, note: Note, *, wait: bool = True) -> Note:
         """Store a note (committed before returning); returns it with its `id`. `wait=False`:
