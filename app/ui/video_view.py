@@ -167,13 +167,7 @@ class VideoView(QWidget):
         r = self.image_rect()
         box = QRectF(r.x() + 10, r.bottom() - metrics.height() - 18,
                      metrics.horizontalAdvance(text) + 16, metrics.height() + 8)
-        p.setPen(Qt.PenStyle.NoPen)
-        p.setBrush(QColor(138, 90, 0, 220))
-        p.drawRoundedRect(box, 4, 4)
-        p.setFont(font)
-        p.setPen(QColor("white"))
-        p.drawText(box, Qt.AlignmentFlag.AlignCenter, text)
-        p.setFont(self.font())
+        self._pill(p, box, text, font, QColor(138, 90, 0, 220), 4)
 
     def _signal_banner(self, p: QPainter, text: str) -> None:
         font = QFont(self.font())
@@ -182,9 +176,14 @@ class VideoView(QWidget):
         metrics = QFontMetrics(font)
         w, h = metrics.horizontalAdvance(text) + 32, metrics.height() + 20
         box = QRectF((self.width() - w) / 2, (self.height() - h) / 2, w, h)
+        self._pill(p, box, text, font, QColor(192, 57, 43, 235), 6)
+
+    def _pill(self, p: QPainter, box: QRectF, text: str, font: QFont, fill: QColor,
+              radius: float) -> None:
+        """White bold text centred on a rounded box of `fill`."""
         p.setPen(Qt.PenStyle.NoPen)
-        p.setBrush(QColor(192, 57, 43, 235))
-        p.drawRoundedRect(box, 6, 6)
+        p.setBrush(fill)
+        p.drawRoundedRect(box, radius, radius)
         p.setFont(font)
         p.setPen(QColor("white"))
         p.drawText(box, Qt.AlignmentFlag.AlignCenter, text)
