@@ -263,8 +263,9 @@ def test_fer_analyze_reconnects_and_writes_the_gap(server, tiny_model, tmp_path,
     gaps = [(r.frame, r.no_signal_s) for r in table.rows if r.no_signal_s is not None]
     assert len(gaps) == 1 and gaps[0][1] > 0.8
     k = gaps[0][0]
+    # all three figures are written to the millisecond, so they may differ by one rounding step
     assert table.rows[k].time_s - table.rows[k - 1].time_s == pytest.approx(gaps[0][1],
-                                                                              abs=1e-3)
+                                                                              abs=1.5e-3)
     assert "signal      1 outage, " in io.out
 
 
