@@ -166,5 +166,8 @@ def test_every_detector_finds_the_drawn_face(name, make_scene):
 
 
 def test_detector_models_ship_beside_the_classifier():
-    for name in (bf.SHORT_MODEL, bf.FULL_MODEL, "BLAZEFACE_PROVENANCE.md", "BLAZEFACE_LICENSE.txt"):
+    from app.core.analysis.face_mesh import MESH_MODEL
+
+    for name in (bf.SHORT_MODEL, bf.FULL_MODEL, MESH_MODEL, "MEDIAPIPE_PROVENANCE.md",
+                 "MEDIAPIPE_LICENSE.txt"):
         assert (models_dir() / name).is_file(), name

@@ -59,8 +59,9 @@ def session(analyzer_factory):
     from app.core.analysis.analyzer import AnalyzerConfig
     from app.core.analysis.head_pose import TurnConfig
 
-    # no yaw averaging: each frame's state follows its own yaw (the averaging: test_head_pose)
-    config = AnalyzerConfig(turn=TurnConfig(smooth_s=0.0))
+    # no yaw averaging: each frame's state follows its own yaw (the averaging: test_head_pose);
+    # a drawn grey frame has no face for the mesh to read: the scripted yaw alone decides
+    config = AnalyzerConfig(turn=TurnConfig(smooth_s=0.0), face_mesh=False)
     return yaws, run(analyzer_factory(config=config), yaws)
 
 

@@ -27,10 +27,10 @@ def test_wheel_holds_model_assets_and_scripts(wheel):
     names = set(zipfile.ZipFile(wheel).namelist())
     models = [f"app/models/{p.name}" for p in sorted((REPO / "models").glob("*.onnx"))]
     assert "app/models/fer_cnn.onnx" in models  # and fer_cnn_int8.onnx when it is shipped
-    for detector in ("blazeface_full.onnx", "blazeface_short.onnx"):
+    for detector in ("blazeface_full.onnx", "blazeface_short.onnx", "face_mesh.onnx"):
         assert f"app/models/{detector}" in models
     for required in (*models, "app/models/metrics.json",
-                     "app/models/BLAZEFACE_PROVENANCE.md", "app/models/BLAZEFACE_LICENSE.txt",
+                     "app/models/MEDIAPIPE_PROVENANCE.md", "app/models/MEDIAPIPE_LICENSE.txt",
                      "app/assets/demo.mp4", "app/core/analysis/analyzer.py", "app/ui/main.py"):
         assert required in names, required
     entry = next(n for n in names if n.endswith("entry_points.txt"))

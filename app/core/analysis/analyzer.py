@@ -10,8 +10,10 @@ frames while no face is tracked); in between only a small region around each tra
 searched, which also re-checks that the face is still there. Only faces detected in this frame
 are classified (in one batch); a face held over a short miss is shown, marked
 `detected=False`, with no emotion. Each detected face gets its head yaw from BlazeFace's
-keypoints (head_pose.py); a face turned beyond the limit is shown and tracked, marked
-`turned_away=True`, and not classified (a profile's emotion is not to be read: issue 29).
+keypoints and the face mesh (head_pose.py, face_mesh.py; the mesh at most every
+`mesh_every_s` per face); a face turned beyond the limit, or whose mesh cannot be laid on it,
+is shown and tracked, marked `turned_away=True`, and not classified (a profile's emotion is
+not to be read: issue 29).
 """
 
 from __future__ import annotations
@@ -25,8 +27,9 @@ import cv2
 import numpy as np
 
 from app.core.analysis.classifier import CLASSIFY_THREADS, EmotionClassifier
-from app.core.analysis.detector import DEFAULT_DETECTOR, Detection, make_detector
-from app.core.analysis.head_pose import TurnConfig, TurnGate, yaw_deg
+from app.core.analysis.detector import DEFAULT_DETECTOR, Detection, make_detector, models_dir
+from app.core.analysis.face_mesh import MESH_MODEL, FaceMesh, MeshReading
+from app.core.analysis.head_pose import TurnConfig, TurnGate, head_yaw, yaw_deg
 from app.core.analysis.preprocess import face_batch
 from app.core.analysis.providers import ProviderInfo
 from app.core.analysis.results import Face, FrameResult
@@ -46,6 +49,10 @@ class AnalyzerConfig:
     confirm_score: float = 0.6
     tracker: TrackerConfig = field(default_factory=TrackerConfig)
     turn: TurnConfig = field(default_factory=TurnConfig)  # when a face is turned away
+    face_mesh: bool = True  # the face mesh's second reading of the turn (face_mesh.py)
+    # The mesh costs ~8 ms a face: read at most this often per face in a video (the gate
+    # averages over 0.2 s anyway); every time on a still image.
+    mesh_every_s: float = 0.1
 
 
 @dataclass
@@ -67,6 +74,7 @@ class TrackView:
     keypoints: np.ndarray | None
     detected: bool
     yaw_deg: float | None = None  # head yaw of this frame's detection (None: unknown, held)
+    presence: float | None = None  # its face-mesh presence (None: not read)
 
 
 @dataclass(frozen=True)
@@ -104,6 +112,9 @@ class Analyzer:
         self.config = config or AnalyzerConfig()
         self.detector_name = detector
         self._detector = make_detector(detector, device)
+        self._mesh = (FaceMesh(models_dir() / MESH_MODEL, device) if self.config.face_mesh
+                      else None)
+        self._mesh_seen: dict[int, tuple[float, MeshReading]] = {}  # track -> last reading
         self._tracker = Tracker(self.config.tracker)
         self._smoother = ProbabilitySmoother(smooth_s)
         self._turn = TurnGate(self.config.turn)  # used by classify, under _smooth_lock
@@ -131,6 +142,7 @@ class Analyzer:
             self._tracker.reset()
             self._smoother.reset()
             self._turn = TurnGate(self.config.turn)
+            self._mesh_seen.clear()
             self._since_scan = 1 << 30  # first frame: full scan
 
     def set_patient(self, track_id: int) -> bool:
@@ -161,8 +173,9 @@ class Analyzer:
                 keypoints=[d.keypoints for d in found],
                 yaws=[yaw_deg(d.keypoints if d.pose_keypoints is None else d.pose_keypoints)
                       for d in found])
-            views = tuple(TrackView(t.id, t.box.copy(), t.keypoints, t.detected,
-                                    t.yaw_deg if t.detected else None) for t in tracks)
+            views = tuple(self._view(t, frame, time_s) for t in tracks)
+            self._mesh_seen = {k: v for k, v in self._mesh_seen.items()
+                               if k in {t.id for t in self._tracker.tracks}}
             out = Detected(index, float(time_s), gray, views, self._tracker.patient_id,
                            frozenset(t.id for t in self._tracker.tracks))
             self.timings.detect_s += time.perf_counter() - t0
@@ -174,7 +187,8 @@ class Analyzer:
         with self._smooth_lock:
             t0 = time.perf_counter()
             yaws = {t.id: t.yaw_deg for t in d.tracks if t.detected}
-            away = {tid for tid, yaw in yaws.items() if self._turn.update(tid, yaw, d.time_s)}
+            away = {t.id for t in d.tracks if t.detected
+                    and self._turn.update(t.id, t.yaw_deg, d.time_s, t.presence)}
             # held boxes and turned-away faces are never classified
             seen = [t for t in d.tracks if t.detected and t.id not in away]
             probs = self.classifier.predict(
@@ -207,6 +221,22 @@ class Analyzer:
                 label=patient.label if patient else None,
                 probs=patient.probs if patient else None,
             )
+
+    def _view(self, track, frame: np.ndarray, time_s: float) -> TrackView:
+        """A track as shown at this frame, with the head turn read for a detected face."""
+        if not track.detected:
+            return TrackView(track.id, track.box.copy(), track.keypoints, False)
+        reading = None
+        if self._mesh is not None:
+            last = self._mesh_seen.get(track.id)
+            if (last is None or self._still or time_s < last[0]
+                    or time_s - last[0] >= self.config.mesh_every_s):
+                last = (time_s, self._mesh.read(frame, track.box, track.keypoints))
+                self._mesh_seen[track.id] = last
+            reading = last[1]
+        return TrackView(track.id, track.box.copy(), track.keypoints, True,
+                         head_yaw(track.yaw_deg, reading and reading.yaw_deg),
+                         reading and reading.presence)
 
     def _detect(self, frame: np.ndarray, gray: np.ndarray, time_s: float) -> list[Detection]:
         """This frame's faces: a full scan when due, else a search near each tracked face, and

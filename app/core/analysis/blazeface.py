@@ -1,7 +1,7 @@
 """BlazeFace (MediaPipe's face detector) run with ONNX Runtime: anchors, decoding and NMS.
 
 The ONNX files in models/ are MediaPipe's .tflite models converted once by
-scripts/convert_blazeface.py (Apache-2.0, see models/BLAZEFACE_PROVENANCE.md). Each takes one
+scripts/convert_mediapipe.py (Apache-2.0, see models/MEDIAPIPE_PROVENANCE.md). Each takes one
 RGB square, float32 NHWC in [-1, 1], and gives per anchor 16 regressors (box centre, size and
 six keypoints, in input pixels relative to the anchor) and one raw score. Decoding follows
 MediaPipe's TensorsToDetections calculator (fixed-size anchors, sigmoid, weighted NMS).

