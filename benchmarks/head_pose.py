@@ -11,12 +11,13 @@ No photographs with known head angles ship with the repo, so this measures what 
    app: FER-2013 faces enlarged into a frame, and the stock clip's frames;
 3. known angles on a made-up head: upright frontal frames of the stock clip re-rendered turned
    by 0-90 degrees (benchmarks/turned_render.py): the yaw read, and where faces stop being found;
-4. false turned-away on real near-frontal faces: the stock media through the analyzer as
-   `fer-analyze` runs it (share of patient frames turned away, yaw percentiles, flips);
-5. a blind hand-judged FER-2013 sample (benchmarks/head_pose_labels.json: 80 faces, 16 per
-   band of estimated yaw, judged frontal / about 30-60 degrees / profile by eye from shuffled
-   sheets): per limit, the share of profiles caught and of the 30-60 degree faces flagged,
-   on the keypoints of the calibration (5) and through the analyzer as stills (6).
+4. (false turned-away on real near-frontal faces, under camera-like changes too: in
+   benchmarks/turned_away.py);
+5. a blind hand-judged FER-2013 sample (benchmarks/head_pose_labels.json, first draw: 80
+   faces, 16 per band of estimated yaw, judged frontal / about 30-60 degrees / profile by eye
+   from shuffled sheets): per limit, the share of profiles caught and of the 30-60 degree
+   faces flagged, on the keypoints of the calibration. The turned-away rule as the app applies
+   it (with the face mesh), on both draws: benchmarks/turned_away.py.
 
     python benchmarks/head_pose.py [--media ../shared/media]
         [--fer ../shared/data/fer2013/fer2013.csv.gz] [--fer-sample 1000]
@@ -40,7 +41,6 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from app.core.analysis import blazeface as bf  # noqa: E402
-from app.core.analysis.analyzer import Analyzer  # noqa: E402
 from app.core.analysis.detector import BlazeFaceDetector, models_dir  # noqa: E402
 from app.core.analysis.head_pose import (  # noqa: E402
     NOSE_DEPTH,
@@ -48,7 +48,6 @@ from app.core.analysis.head_pose import (  # noqa: E402
     TURNED_LIMIT_DEG,
     yaw_deg,
 )
-from app.core.analysis.pipeline import analyze_source  # noqa: E402
 from benchmarks.turned_render import turned  # noqa: E402
 
 SHARED = REPO.parent / "shared"
@@ -172,30 +171,6 @@ def clip_frames(path: Path, every: int = 6) -> list[np.ndarray]:
     return out
 
 
-def through_analyzer(media: Path) -> None:
-    print(f"\n4. turned away on real near-frontal media, limit {TURNED_LIMIT_DEG:g} deg "
-          f"(release {RELEASE_DEG:g}), through the analyzer as fer-analyze runs it")
-    analyzer = Analyzer()
-    for name in ("WolfgangLanger_Pexels.mp4", "face_noface.mov", "multi_face.jpg"):
-        path = media / name
-        if not path.exists():
-            print(f"   {name}: missing, skipped")
-            continue
-        results = list(analyze_source(str(path), analyzer))
-        faces = [f for r in results for f in r.faces if f.detected]
-        patient = [r for r in results if r.patient is not None and r.patient.detected]
-        away = sum(r.turned_away for r in patient)
-        yaws = np.array([f.yaw_deg for f in faces if f.yaw_deg is not None])
-        flips = sum(a.turned_away != b.turned_away
-                    for a, b in zip(results, results[1:], strict=False))
-        pct = (np.round(np.percentile(np.abs(yaws), [50, 95, 100]), 1).tolist()
-               if len(yaws) else [])
-        print(f"   {name}: {len(results)} frames, {len(patient)} with the patient, turned away "
-              f"{away} ({away / max(len(patient), 1):.1%}); {len(faces)} detected faces, "
-              f"|yaw| median/95th/max {pct}; other faces turned away "
-              f"{sum(f.turned_away for f in faces if not f.is_patient)}; state flips {flips}")
-
-
 def synthetic_turns(frames: list[np.ndarray], det: BlazeFaceDetector) -> None:
     """Upright frontal frames of the stock clip re-rendered turned by known angles."""
     base = []
@@ -222,51 +197,27 @@ def synthetic_turns(frames: list[np.ndarray], det: BlazeFaceDetector) -> None:
               f"{np.mean(np.abs(ys[ok]) >= TURNED_LIMIT_DEG):>12.0%}")
 
 
-def hand_judged_in_app(images: np.ndarray) -> None:
-    """The hand-judged faces pasted into a frame, through the analyzer as still images."""
-    data = json.loads(LABELS.read_text(encoding="utf-8"))
-    analyzer = Analyzer()
-    yaws, labels, away, weights = [], [], [], []
-    for face, weight in zip(data["faces"], _weights(data), strict=True):
-        analyzer.reset(still=True)
-        patient = analyzer.process(pasted(images[face["row"]]), 0, 0.0).patient
-        if patient is not None and patient.yaw_deg is not None:
-            yaws.append(abs(patient.yaw_deg))
-            labels.append(face["label"])
-            away.append(patient.turned_away)
-            weights.append(weight)
-    yaw, lab, away, weight = np.array(yaws), np.array(labels), np.array(away), np.array(weights)
-    near, prof = (lab == "H") | (lab == "F"), lab == "P"
-    print(f"\n6. the same faces enlarged to 200 px in a 640x360 frame, through the analyzer as "
-          f"stills (yaw known for {len(yaw)}): turned away at the shipped limit: profiles "
-          f"{away[prof].mean():.0%} ({away[prof].sum()}/{prof.sum()}), frontal or 30-60 deg "
-          f"{away[near].mean():.1%} ({away[near].sum()}/{near.sum()})")
-    _rates(yaw, prof, near, weight, (40, 45, 50, 55, 60, 65))
-    print(f"   |yaw| of the profiles, sorted: {np.round(np.sort(yaw[prof])).astype(int).tolist()}")
-
-
 def hand_judged(kps_all: np.ndarray, found: np.ndarray) -> None:
+    """The first blind draw (16 faces per band of estimated yaw) on its own 48-px keypoints;
+    the turned-away rule on all draws, read as the app reads: benchmarks/turned_away.py."""
     data = json.loads(LABELS.read_text(encoding="utf-8"))
-    rows = np.array([f["row"] for f in data["faces"]])
-    labels = np.array([f["label"] for f in data["faces"]])
+    first = [f for f in data["faces"] if f["draw"] == 1]
+    rows = np.array([f["row"] for f in first])
+    labels = np.array([f["label"] for f in first])
+    stratum = np.array([f["stratum"] for f in first])
+    weight = np.array([f["weight"] for f in first], float)
     keep = found[rows]
     yaw = np.abs(yaws_of(kps_all[r] if found[r] else None for r in rows))
     near = (labels == "H") | (labels == "F")
     prof = labels == "P"
-    weight = _weights(data)
-    print(f"\n5. blind hand-judged FER-2013 sample ({keep.sum()} faces: "
+    print(f"\n5. blind hand-judged FER-2013 sample, first draw ({keep.sum()} faces: "
           f"{near.sum()} frontal or 30-60 deg, {prof.sum()} profiles, "
-          f"{(labels == 'X').sum()} not judgeable)")
-    for b, (lo, hi) in enumerate(data["bands"]):
-        sel = slice(16 * b, 16 * b + 16)
-        counts = {k: int((labels[sel] == k).sum()) for k in "FHPX"}
-        print(f"   estimated {lo}-{hi} deg ({data['band_sizes'][b]} FER faces): {counts}")
+          f"{(labels == 'X').sum()} not judgeable), on the calibration's keypoints")
+    draw = next(d for d in data["draws"] if d["draw"] == 1)
+    for b, (name, size) in enumerate(zip(draw["strata"], draw["sizes"], strict=True)):
+        counts = {k: int((labels[stratum == b] == k).sum()) for k in "FHPX"}
+        print(f"   {name} ({size} FER faces): {counts}")
     _rates(yaw, prof, near, weight, (45, 50, 55, 60, 65, 70))
-
-
-def _weights(data: dict) -> np.ndarray:
-    """Each sampled face stands for (faces in its band) / (faces sampled in its band)."""
-    return np.repeat(np.array(data["band_sizes"], float) / 16, 16)
 
 
 def _rates(yaw, prof, near, weight, limits) -> None:
@@ -313,12 +264,10 @@ def main(argv: list[str] | None = None) -> int:
         frames = clip_frames(clip)
         frames_invariance("stock clip", frames, det)
         synthetic_turns(frames[::2], det)
-        through_analyzer(args.media)
     else:
         print(f"{clip}: missing; media parts skipped")
     if args.fer.exists():
         hand_judged(kps_all, found)
-        hand_judged_in_app(images)
     return 0
 
 

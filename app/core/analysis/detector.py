@@ -10,7 +10,7 @@
 - `haar`: OpenCV's frontal-face Haar cascades (haar.py): no keypoints, frontal faces only.
 - `combined`: BlazeFace first, the Haar cascade as a second opinion where BlazeFace finds
   nothing (a scan or a search that came back empty); the short-range model is tried on a Haar
-  face for its yaw (with `haar` alone yaw is unknown).
+  face for its yaw (with `haar` alone only the face mesh reads the turn: analyzer.py).
 The analyzer decides when to scan and when to search (analyzer.py).
 """
 

@@ -21,8 +21,9 @@ Weak where the model guesses (docs/head_pose.md, benchmarks/head_pose.py): as th
 hides, BlazeFace places it and the nose by habit and the yaw read lags the turn (a rendered
 head turned 45/60/75 degrees reads about 34/38/40); small, blurred profiles often read 20-50.
 Roll and mirroring move it by 2 degrees (median), 5-12 at the 95th percentile. A Haar box
-gets its yaw from the short-range model run on it (detector.py, `combined`); where that finds
-no face, and with `--detector haar`, the yaw is unknown (None) and the face never turned away.
+gets its keypoint yaw from the short-range model run on it (detector.py, `combined`); where
+that finds no face, and with `--detector haar`, only the face mesh reads the turn; with the
+mesh off too (`AnalyzerConfig.face_mesh`) the yaw is unknown and the face never turned away.
 
 The face mesh (face_mesh.py) gives a second reading: its own yaw from the depth of the face,
 and a presence score that falls when a mesh cannot be laid on the face because its far half
@@ -50,8 +51,8 @@ RIGHT_EYE, LEFT_EYE, NOSE = 0, 1, 2  # BlazeFace keypoint order (blazeface.py)
 NOSE_DEPTH = 0.64  # nose tip in front of the eyes / eye distance (measured, see above)
 TURNED_LIMIT_DEG = 50.0  # turned away from here on (chosen by measurement: docs/head_pose.md)
 RELEASE_DEG = 45.0  # ... until the face comes back below this
-PRESENCE_LIMIT = 0.5  # face-mesh presence below which a face is turned away
-PRESENCE_RELEASE = 0.7  # ... until it comes back to this
+PRESENCE_LIMIT = 0.3  # face-mesh presence below which a face is turned away
+PRESENCE_RELEASE = 0.5  # ... until it comes back to this
 
 
 def yaw_deg(keypoints: np.ndarray | None) -> float | None:
