@@ -14,7 +14,9 @@ from app.core.analysis.results import Face, FrameResult
 from app.core.report.looking_away import episodes, episodes_from_rows, looking_away
 from app.core.report.note_labels import note_labels
 from app.core.session.notes import Note
+from tests.core.conftest import MEDIA
 from tests.core.test_head_pose import keypoints
+from tests.core.test_face_mesh import DEMO
 
 CLASSES = ("happy", "sad", "surprise", "neutral")
 FPS = 25.0
@@ -196,3 +198,54 @@ def test_pdf_report_counts_looking_away(session, tmp_path):
     assert "1 looking-away episode, 2.8 s in all, the longest 2.8 s: 00:02–00:04" in flat
     assert "turned away in 36%" in flat  # 75 of 210 frames
     assert "turned away" in flat.split("Notes")[-1]  # the note's model label
+
+
+# FER-2013 rows judged by eye (benchmarks/head_pose_labels.json): sharp profiles the keypoints
+# alone call nearly frontal or barely turned, whose face mesh is not present (presence 0.00-0.02),
+# and frontal faces.
+PROFILES = (22459, 30573, 20806, 7658, 15016)
+FRONTAL = (10346, 31536, 28700, 15822)
+
+
+@pytest.fixture(scope="module")
+def fer_faces():
+    import csv
+    import gzip
+
+    path = MEDIA.parent / "data" / "fer2013" / "fer2013.csv.gz"
+    if not path.is_file():
+        pytest.skip(f"FER-2013 not present: {path} (real-face tests need ../shared)")
+    want = set(PROFILES) | set(FRONTAL)
+    out = {}
+    with gzip.open(path, "rt", newline="") as f:
+        for i, row in enumerate(csv.DictReader(f)):
+            if i in want:
+                out[i] = np.array(row["pixels"].split(), np.uint8).reshape(48, 48)
+    return out
+
+
+@pytest.mark.shared
+def test_real_profiles_are_turned_away_and_frontal_faces_classified(analyzer_factory, fer_faces):
+    """Through the whole chain as a still (detector, keypoints, face mesh, gate), as the app
+    reads a photograph: the face enlarged to 200 px in a 640x360 frame."""
+    from benchmarks.head_pose import pasted
+
+    analyzer = analyzer_factory()
+    for row in (*PROFILES, *FRONTAL):
+        analyzer.reset(still=True)
+        result = analyzer.process(pasted(fer_faces[row]), 0, 0.0)
+        assert result.has_face, row
+        assert result.turned_away == (row in PROFILES), (row, result.yaw_deg)
+        assert (result.state == "classified") == (row in FRONTAL)
+
+
+def test_the_demo_clip_is_never_turned_away(analyzer_factory):
+    """A real face within ~20 degrees of frontal (the clip shipped in the repo) through the
+    chain: every frame read, none turned away, the yaw small."""
+    from app.core.analysis.pipeline import analyze_source
+
+    results = list(analyze_source(str(DEMO), analyzer_factory()))
+    patient = [r for r in results if r.has_face]
+    assert len(patient) > 0.95 * len(results)
+    assert not any(r.turned_away for r in results)
+    assert max(abs(r.yaw_deg) for r in patient if r.yaw_deg is not None) < 30
