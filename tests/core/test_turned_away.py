@@ -15,8 +15,8 @@ from app.core.report.looking_away import episodes, episodes_from_rows, looking_a
 from app.core.report.note_labels import note_labels
 from app.core.session.notes import Note
 from tests.core.conftest import MEDIA
-from tests.core.test_head_pose import keypoints
 from tests.core.test_face_mesh import DEMO
+from tests.core.test_head_pose import keypoints
 
 CLASSES = ("happy", "sad", "surprise", "neutral")
 FPS = 25.0

@@ -118,15 +118,10 @@ class BlazeFaceModel:
     """One BlazeFace ONNX model; `run` maps a square input to detections in 0-1 units."""
 
     def __init__(self, path: Path, spec: SsdSpec, device: str = "auto", threads: int = 1):
-        if not path.is_file():
-            raise ModelError(f"face detector model not found: {path}")
         # Imported here: onnxruntime loads only when a detector is built, not at import.
-        from app.core.analysis.providers import create_session
+        from app.core.analysis.providers import open_model
 
-        try:
-            self._session, self.provider = create_session(path, device, threads)
-        except ModelError as exc:
-            raise ModelError(f"face detector: {exc}") from None
+        self._session, self.provider = open_model(path, "face detector", device, threads)
         self.spec = spec
         self._anchors = anchors(spec)
         inp = self._session.get_inputs()

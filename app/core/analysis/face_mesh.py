@@ -52,14 +52,9 @@ class FaceMesh:
     """The face-mesh model; `read(frame, box, keypoints)` -> MeshReading."""
 
     def __init__(self, path: Path, device: str = "auto", threads: int = 1):
-        if not path.is_file():
-            raise ModelError(f"face mesh model not found: {path}")
-        from app.core.analysis.providers import create_session  # onnxruntime only when built
+        from app.core.analysis.providers import open_model  # onnxruntime only when built
 
-        try:
-            self._session, self.provider = create_session(path, device, threads)
-        except ModelError as exc:
-            raise ModelError(f"face mesh: {exc}") from None
+        self._session, self.provider = open_model(path, "face mesh", device, threads)
         inp, outs = self._session.get_inputs(), self._session.get_outputs()
         shapes = {o.name: int(np.prod(o.shape)) for o in outs}
         self._points = next((k for k, n in shapes.items() if n == 468 * 3), None)

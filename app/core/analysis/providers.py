@@ -127,6 +127,18 @@ def create_session(
     return cpu_sess, ProviderInfo(CPU, f"no usable GPU: {why}")
 
 
+def open_model(path: Path, what: str, device: str = "auto", threads: int = 1
+               ) -> tuple[ort.InferenceSession, ProviderInfo]:
+    """`create_session` for a helper model (`what`: "face detector", "face mesh"): a missing
+    or broken file is a one-line `ModelError` that names it."""
+    if not path.is_file():
+        raise ModelError(f"{what} model not found: {path}")
+    try:
+        return create_session(path, device, threads)
+    except ModelError as exc:
+        raise ModelError(f"{what}: {exc}") from None
+
+
 def device_words(info: ProviderInfo) -> str:
     """Where the model runs and why, for a clinician (the About dialog): no provider jargon.
     The technical line stays `str(info)`."""
