@@ -32,8 +32,9 @@ more than the truth on frontal faces), and the gate also turns a face away whose
 low (docs/head_pose.md has the figures).
 
 `TurnGate` decides per face track on yaw and presence averaged over the last moment (an
-exponential moving average with time constant `smooth_s`, 0.2 s: a still profile's yaw jitters
-by about 5 degrees from frame to frame as the search crop moves), with hysteresis: a face
+exponential moving average with time constant `smooth_s`, 0.3 s: as the search crop moves from
+frame to frame, a still profile's yaw jitters by about 5 degrees and its presence jumps between
+0 and 1), with hysteresis: a face
 becomes turned away at |yaw| >= `limit_deg` or presence < `presence_limit` and stays so until
 |yaw| < `release_deg` and presence >= `presence_release`, so a face held near a limit does not
 flicker between classified and turned away. A single image is decided on its own readings.
@@ -51,8 +52,8 @@ RIGHT_EYE, LEFT_EYE, NOSE = 0, 1, 2  # BlazeFace keypoint order (blazeface.py)
 NOSE_DEPTH = 0.64  # nose tip in front of the eyes / eye distance (measured, see above)
 TURNED_LIMIT_DEG = 50.0  # turned away from here on (chosen by measurement: docs/head_pose.md)
 RELEASE_DEG = 45.0  # ... until the face comes back below this
-PRESENCE_LIMIT = 0.3  # face-mesh presence below which a face is turned away
-PRESENCE_RELEASE = 0.5  # ... until it comes back to this
+PRESENCE_LIMIT = 0.5  # face-mesh presence below which a face is turned away
+PRESENCE_RELEASE = 0.7  # ... until it comes back to this
 
 
 def yaw_deg(keypoints: np.ndarray | None) -> float | None:
@@ -84,7 +85,9 @@ class TurnConfig:
     release_deg: float = RELEASE_DEG  # ... and below which it is classified again
     presence_limit: float = PRESENCE_LIMIT  # face-mesh presence below which it is turned away
     presence_release: float = PRESENCE_RELEASE  # ... and from which it is classified again
-    smooth_s: float = 0.2  # time constant of the averages the gate decides on
+    # time constant of the averages the gate decides on: a still profile's yaw jitters by ~5
+    # degrees and its presence between 0 and 1 from frame to frame as the crop moves
+    smooth_s: float = 0.3
 
     @property
     def on(self) -> bool:
