@@ -50,7 +50,7 @@ class AnalyzerConfig:
     tracker: TrackerConfig = field(default_factory=TrackerConfig)
     turn: TurnConfig = field(default_factory=TurnConfig)  # when a face is turned away
     face_mesh: bool = True  # the face mesh's second reading of the turn (face_mesh.py)
-    # The mesh costs ~9 ms a face: read at most this often per face in a video (the gate
+    # The mesh costs 7-9 ms a face: read at most this often per face in a video (the gate
     # averages over 0.3 s anyway); every time on a still image.
     mesh_every_s: float = 0.1
 
@@ -174,10 +174,9 @@ class Analyzer:
                 yaws=[yaw_deg(d.keypoints if d.pose_keypoints is None else d.pose_keypoints)
                       for d in found])
             views = tuple(self._view(t, frame, time_s) for t in tracks)
-            self._mesh_seen = {k: v for k, v in self._mesh_seen.items()
-                               if k in {t.id for t in self._tracker.tracks}}
-            out = Detected(index, float(time_s), gray, views, self._tracker.patient_id,
-                           frozenset(t.id for t in self._tracker.tracks))
+            kept = frozenset(t.id for t in self._tracker.tracks)
+            self._mesh_seen = {k: v for k, v in self._mesh_seen.items() if k in kept}
+            out = Detected(index, float(time_s), gray, views, self._tracker.patient_id, kept)
             self.timings.detect_s += time.perf_counter() - t0
             return out
 
@@ -226,17 +225,16 @@ class Analyzer:
         """A track as shown at this frame, with the head turn read for a detected face."""
         if not track.detected:
             return TrackView(track.id, track.box.copy(), track.keypoints, False)
-        reading = None
-        if self._mesh is not None:
-            last = self._mesh_seen.get(track.id)
-            if (last is None or self._still or time_s < last[0]
-                    or time_s - last[0] >= self.config.mesh_every_s - 1e-3):  # 10 fps: all
-                last = (time_s, self._mesh.read(frame, track.box, track.keypoints))
-                self._mesh_seen[track.id] = last
-            reading = last[1]
+        if self._mesh is None:
+            return TrackView(track.id, track.box.copy(), track.keypoints, True, track.yaw_deg)
+        last = self._mesh_seen.get(track.id)
+        if (last is None or self._still or time_s < last[0]
+                or time_s - last[0] >= self.config.mesh_every_s - 1e-3):  # 10 fps: every frame
+            last = (time_s, self._mesh.read(frame, track.box, track.keypoints))
+            self._mesh_seen[track.id] = last
+        reading = last[1]
         return TrackView(track.id, track.box.copy(), track.keypoints, True,
-                         head_yaw(track.yaw_deg, reading and reading.yaw_deg),
-                         reading and reading.presence)
+                         head_yaw(track.yaw_deg, reading.yaw_deg), reading.presence)
 
     def _detect(self, frame: np.ndarray, gray: np.ndarray, time_s: float) -> list[Detection]:
         """This frame's faces: a full scan when due, else a search near each tracked face, and

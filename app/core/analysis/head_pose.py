@@ -34,10 +34,10 @@ low (docs/head_pose.md has the figures).
 `TurnGate` decides per face track on yaw and presence averaged over the last moment (an
 exponential moving average with time constant `smooth_s`, 0.3 s: as the search crop moves from
 frame to frame, a still profile's yaw jitters by about 5 degrees and its presence jumps between
-0 and 1), with hysteresis: a face
-becomes turned away at |yaw| >= `limit_deg` or presence < `presence_limit` and stays so until
-|yaw| < `release_deg` and presence >= `presence_release`, so a face held near a limit does not
-flicker between classified and turned away. A single image is decided on its own readings.
+0 and 1), with hysteresis: a face becomes turned away at |yaw| >= `limit_deg` or presence <
+`presence_limit` and stays so until |yaw| < `release_deg` and presence >= `presence_release`,
+so a face held near a limit does not flicker between classified and turned away. A single
+image is decided on its own readings.
 """
 
 from __future__ import annotations
