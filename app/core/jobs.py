@@ -125,7 +125,9 @@ def summary(name: str, csv: Path, results: list[FrameResult], seconds: float,
         f"{name} -> {csv}",
         f"  frames      {n}, {fps:.1f} frames/s",
         f"  face found  {100 * with_face / max(n, 1):.1f} % of frames",
-        f"  emotions    {share}  (share of the {labelled} frames with the patient's face)",
+        (f"  emotions    {share}  (share of the {labelled} frames with the patient's face "
+         "read)") if labelled else "  emotions    none read (no frame with the patient's face "
+        "read)",
         *_looking_away_line(results),
         f"  model       {model}; {analyzer.classifier.choice}",
         f"  provider    {analyzer.provider}",

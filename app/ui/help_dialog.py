@@ -33,10 +33,10 @@ NOTES = (
 ABOUT = (
     "The timeline shows the model's class probabilities for the patient's face. Gaps mean no "
     "face was found; a sand band means the face was there but turned away (a profile, or the "
-    "head turned 50° or more), and its emotion is not read. 'Smoothed' shows a moving average over about half a second; the stored "
-    "results stay raw. Frames already analysed are never analysed again: replaying or seeking "
-    "back shows the stored results. The model supports the clinician's judgement; it does not "
-    "diagnose."
+    "head turned 50° or more), and its emotion is not read. 'Smoothed' shows a moving average "
+    "over about half a second; the stored results stay raw. Frames already analysed are never "
+    "analysed again: replaying or seeking back shows the stored results. The model supports "
+    "the clinician's judgement; it does not diagnose."
 )
 
 

@@ -270,3 +270,22 @@ def test_a_profile_in_video_is_one_steady_looking_away_episode(analyzer_factory,
     assert away == list(range(away[0], away[-1] + 1))  # one run
     assert 30 <= away[0] <= 35 and 69 <= away[-1] <= 74
     assert all(s == "classified" for s in states[1:30] + states[75:])
+
+
+@pytest.mark.shared
+def test_fer_analyze_says_a_profile_photo_was_turned_away(fer_faces, tiny_model, tmp_path,
+                                                          capsys):
+    import cv2
+
+    from app.core.cli import main
+    from app.core.report.frames_csv import read_frames_csv
+    from benchmarks.head_pose import pasted
+
+    photo = tmp_path / "profile.png"
+    cv2.imwrite(str(photo), pasted(fer_faces[PROFILES[0]]))
+    assert main([str(photo), "--model", str(tiny_model), "--device", "cpu"]) == 0
+    out = capsys.readouterr().out
+    assert "emotions    none read (no frame with the patient's face read)" in out
+    assert "turned away 100.0 % of frames" in out
+    [row] = read_frames_csv(tmp_path / "profile.png.frames.csv").rows
+    assert row.faces == 1 and row.label is None and row.state == "turned_away"
