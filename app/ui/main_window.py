@@ -117,7 +117,7 @@ class MainWindow(ArchiveActions, QMainWindow):
         self.sessions.sigFailed.connect(
             lambda text: QMessageBox.warning(self, "fer-companion", text))
         self.sessions.sigLoaded.connect(self._reopen)
-        self.sessions.sigRestarted.connect(self._update_title)
+        self.sessions.sigRestarted.connect(self._restarted)
         self._status_timer = QTimer(self)
         self._status_timer.setInterval(1000)
         self._status_timer.timeout.connect(self.status.tick)
@@ -267,6 +267,13 @@ class MainWindow(ArchiveActions, QMainWindow):
         self.finished.hide()
         self._update_title()
         self.status.tick()
+
+    def _restarted(self) -> None:
+        """Saving goes on in a fresh database (the old one was damaged): a new session id,
+        and the video (if recorded) in that session's folder."""
+        if self.worker is not None and self.worker.video_sink is not None:
+            self.worker.video_sink = self.sessions.video_recorder
+        self._update_title()
 
     def _update_title(self) -> None:
         who = "demo" if self.demo else self.sessions.patient_code or "no patient code"

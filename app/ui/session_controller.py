@@ -10,6 +10,7 @@ the window hands it to the worker, which offers it every analysed live frame).
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -116,6 +117,24 @@ class SessionController(QObject):
         except (CoreError, OSError) as exc:
             self.sigError.emit(f"The video is not recorded: {exc}")
 
+    def _carry_video(self) -> str:
+        """After a fresh start the session has a new id: its video so far moves to the new
+        session's folder and goes on there (VideoRecorder continues a folder), so replay finds
+        it. Returns a sentence for the dialog ("" without a video)."""
+        if self.video_recorder is None:
+            return ""
+        old, self.video_recorder = self.video_recorder, None
+        old.close()  # frames offered meanwhile are not written: the window switches the sink
+        try:
+            folder = self.store.video_dir(self.recording.session_id)
+            os.replace(old.folder, folder)
+            self.video_recorder = VideoRecorder(folder, fps=old.fps)
+        except (CoreError, OSError) as exc:
+            self.sigError.emit(f"The video is not recorded from here on: {exc}")
+            return (f" Its video so far is kept in {old.folder}; it is not recorded from here "
+                    "on.")
+        return " Its recorded video moved with it and goes on."
+
     def _connect(self, recording: SessionRecording) -> None:
         recording.sigError.connect(self.sigError)
         recording.sigDamaged.connect(self._start_fresh)
@@ -145,12 +164,13 @@ class SessionController(QObject):
             return
         self._connect(self.recording)
         self.recording.keep_notes()
+        video = self._carry_video()
         self.sigRestarted.emit()
         self.sigFailed.emit(
             f"The session database was damaged ({why}).\n\nIt is kept unchanged as {kept} "
             "(a backup or SQLite's recovery tools may still read it). A new database was "
             "started: this session goes on being saved there with all its notes and the "
-            "frames from now on.")
+            f"frames from now on.{video}")
 
     def end(self) -> None:
         if self.video_recorder is not None:

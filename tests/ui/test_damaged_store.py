@@ -74,3 +74,52 @@ def test_backup_from_the_app_holds_what_the_wal_still_has(window, store, qtbot, 
         restored = copy.load_session(sid)
     assert restored.notes == expected.notes
     assert restored.frames[:len(expected.frames)] == expected.frames
+
+
+def test_after_a_fresh_start_the_recorded_video_follows_the_session(window, store, qtbot,
+                                                                     monkeypatch, demo_clip):
+    """A live session recording its video (consented) when the database is found damaged:
+    the session goes on under a new id in the new database, and its video moves with it and
+    goes on, so replay finds the whole of it."""
+    import cv2
+
+    from app.core.analysis.sources import Source
+    from app.core.session.store import SessionStoreDamaged
+    from app.core.session.video import RecordedVideo
+    from app.ui.session_details import SessionDetails
+
+    told = []
+    monkeypatch.setattr("app.ui.main_window.QMessageBox.warning",
+                        lambda parent, title, text: told.append(text))
+    camera = Source("camera 9", "camera", cap=cv2.VideoCapture(str(demo_clip)))  # live stand-in
+    old = window.worker
+    window.open_source(camera, SessionDetails("P-044", "Dr C", "", record_video=True))
+    qtbot.waitUntil(lambda: window.worker is not old and window.model.info.live, timeout=10_000)
+    first_sid, first_rec = window.sessions.session_id, window.sessions.video_recorder
+    qtbot.waitUntil(lambda: first_rec.written >= 10, timeout=10_000)
+    before = store.video_dir(first_sid)
+    real_add = store.add_frames
+    calls = []
+
+    def damaged_once(sid, results):
+        calls.append(sid)
+        if len(calls) == 1:
+            raise SessionStoreDamaged("cannot save frame results: the session database is "
+                                      "damaged (database disk image is malformed)")
+        return real_add(sid, results)
+
+    monkeypatch.setattr(store, "add_frames", damaged_once)
+    qtbot.waitUntil(lambda: bool(told), timeout=15_000)
+    assert "video moved with it" in told[0]
+    rec = window.sessions.video_recorder
+    assert rec is not None and rec is not first_rec and window.worker.video_sink is rec
+    sid = window.sessions.session_id
+    assert not before.exists() and store.has_video(sid)
+    written_before = first_rec.written
+    qtbot.waitUntil(lambda: rec.written >= 10, timeout=10_000)
+    window.sessions.end()
+    video = RecordedVideo(store.video_dir(sid))
+    assert len(video.frames) >= written_before + 10  # the part before and the part after
+    indices = [v.index for v in video.frames]
+    assert indices == sorted(indices)
+    video.close()
