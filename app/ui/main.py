@@ -133,6 +133,7 @@ def _run_gui(analyzer, source, store, patient: str | None, args, problem: str | 
     from .session_details import (
         SessionDetails,
         ask_session_details,
+        could_be_live,
         remember_consent_choice,
     )
     from .startup import DEMO_CLIP
@@ -147,12 +148,13 @@ def _run_gui(analyzer, source, store, patient: str | None, args, problem: str | 
     clinician = settings.get("clinician", "", str)
     title, record = "", args.record_video
     if patient is None and store is not None and args.quit_after is None and not demo:
-        details = ask_session_details(None, SessionDetails("", clinician), source.name)
+        details = ask_session_details(None, SessionDetails("", clinician), source)
         if details is not None:  # cancelled: no code, can be set later
             patient, clinician, title = details.patient_code, details.clinician, details.title
             record = details.record_video
             settings.put("clinician", clinician)
-            remember_consent_choice(clinician, record)
+            if could_be_live(source):  # a recording asks nothing: the choice stays
+                remember_consent_choice(clinician, record)
     window = MainWindow(analyzer, source, store=store, patient_code=patient or "",
                         speed=args.speed, clinician=clinician, title=title, demo=demo,
                         record_video=record)

@@ -41,6 +41,7 @@ from .session_controller import Reopened, SessionController
 from .session_details import (
     SessionDetails,
     ask_session_details,
+    could_be_live,
     remember_consent_choice,
     reopenable,
 )
@@ -303,12 +304,13 @@ class MainWindow(ArchiveActions, QMainWindow):
         """Open `spec` for a new session, asking for its details (patient code pre-filled)
         unless given; the window switches once it has opened. Cancelling changes nothing."""
         if details is None:
-            details = self.ask_details(replace(self.sessions.details, title=""), str(spec))
+            details = self.ask_details(replace(self.sessions.details, title=""), spec)
             if details is None:
                 return
         if details.clinician:
             settings.put("clinician", details.clinician)
-        remember_consent_choice(details.clinician, details.record_video)
+        if could_be_live(spec):  # a recording asks nothing: the choice stays as it was
+            remember_consent_choice(details.clinician, details.record_video)
         self.statusBar().showMessage(f"Opening {spec}…")
         self._start_worker(spec, autostart=False)
         self._pending_details, self._pending_spec = details, reopenable(spec)

@@ -50,9 +50,18 @@ def remember_consent_choice(clinician: str, on: bool) -> None:
     settings.put(f"record_video/{clinician.strip() or '-'}", bool(on))
 
 
+def could_be_live(source) -> bool:
+    """Whether `source` may be live (a camera index, a stream URL, a core Source of kind
+    camera or stream): only then is there a video to record. A file path is a recording."""
+    kind = getattr(source, "kind", None)
+    if kind is not None:
+        return kind in ("camera", "stream")
+    return isinstance(source, int) or "://" in str(source)
+
+
 class SessionDetailsDialog(QDialog):
     def __init__(self, previous: SessionDetails, parent: QWidget | None = None,
-                 source: str = ""):
+                 source: str = "", live: bool = True):
         super().__init__(parent)
         self.setWindowTitle("New session")
         self.code = QLineEdit(previous.patient_code)
@@ -75,7 +84,11 @@ class SessionDetailsDialog(QDialog):
         form.addRow("Patient code", self.code)
         form.addRow("Clinician", self.clinician)
         form.addRow("Title", self.title)
-        form.addRow("", self.record)
+        if live:
+            form.addRow("", self.record)
+        else:  # a recording already is a video: nothing to record, nothing to consent to
+            self.record.setChecked(False)
+            self.record.hide()
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
                                    | QDialogButtonBox.StandardButton.Cancel)
         buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Start session")
@@ -105,9 +118,14 @@ class SessionDetailsDialog(QDialog):
 
 
 def ask_session_details(parent: QWidget | None, previous: SessionDetails,
-                        source: str = "") -> SessionDetails | None:
-    """The details entered, or None if cancelled."""
-    dialog = SessionDetailsDialog(previous, parent, source)
+                        source="") -> SessionDetails | None:
+    """The details entered for `source` (its name, or the spec to open), or None if
+    cancelled. The video-recording consent is asked only for a source that may be live."""
+    from .source_dialog import without_password  # a password is never shown
+
+    dialog = SessionDetailsDialog(previous, parent,
+                                  without_password(str(getattr(source, "name", source))),
+                                  could_be_live(source))
     details = dialog.details() if dialog.exec() == QDialog.DialogCode.Accepted else None
     dialog.deleteLater()  # not kept as a hidden child of the window per use
     return details

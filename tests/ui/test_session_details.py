@@ -81,3 +81,50 @@ def test_the_demo_clip_records_no_session_until_one_is_started(qtbot, analyzer, 
 def test_new_session_has_a_shortcut(window):
     action = window.actions_by_text["New session…"]
     assert action.shortcut().toString() == "Ctrl+Shift+N"
+
+
+def test_video_consent_is_asked_only_for_a_source_that_may_be_live(qtbot, tmp_path):
+    from app.ui.session_details import SessionDetails, SessionDetailsDialog, could_be_live
+
+    assert could_be_live(0) and could_be_live("rtsp://cam.local/stream")
+    assert could_be_live("http://10.0.0.5:8080/video.mjpg")
+    assert not could_be_live(str(tmp_path / "interview.mp4"))
+    assert not could_be_live(tmp_path / "interview.mp4")
+    previous = SessionDetails("P-001", "Dr A", "", record_video=True)
+    live = SessionDetailsDialog(previous, source="camera 0", live=True)
+    recording = SessionDetailsDialog(previous, source="interview.mp4", live=False)
+    qtbot.addWidget(live)
+    qtbot.addWidget(recording)
+    live.show()
+    recording.show()
+    assert live.record.isVisible() and not recording.record.isVisible()
+    assert not recording.details().record_video  # nothing to record for a recording
+
+
+def test_the_new_session_dialog_never_shows_a_stream_password(qtbot, monkeypatch):
+    from PySide6.QtWidgets import QDialog, QLabel
+
+    from app.ui import session_details
+
+    shown = []
+
+    def fake_exec(self):
+        shown.extend(label.text() for label in self.findChildren(QLabel))
+        return QDialog.DialogCode.Rejected
+
+    monkeypatch.setattr(session_details.SessionDetailsDialog, "exec", fake_exec)
+    session_details.ask_session_details(None, session_details.SessionDetails("", ""),
+                                        "rtsp://nurse:s3cret@10.0.0.9/stream1")
+    assert any("rtsp://nurse@10.0.0.9/stream1" in t for t in shown)
+    assert not any("s3cret" in t for t in shown)
+
+
+def test_opening_a_recording_keeps_the_clinicians_video_choice(window, store, qtbot, tmp_path):
+    from app.ui import settings
+    from app.ui.session_details import SessionDetails, remember_consent_choice
+
+    remember_consent_choice("Dr Video", True)
+    window.ask_details = lambda previous, source: SessionDetails("P-009", "Dr Video")
+    window.open_source(str(_still(tmp_path)))  # a file: no consent was asked
+    qtbot.waitUntil(lambda: window.model.info.kind == "image", timeout=10_000)
+    assert settings.get("record_video/Dr Video", False, bool)
