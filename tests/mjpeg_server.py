@@ -5,6 +5,8 @@
         server.restart()     # back on the same port
         server.stall()       # connections stay open but nothing is sent (a hung encoder)
         server.resume()
+    MjpegServer(frames, max_clients=1)   # a second client is refused (503), as a camera or
+                                         # `ffmpeg -listen 1` serving one viewer
 
 Frames go out paced to `fps` by a monotonic schedule (as a camera does), in a loop over the
 given JPEGs (each connection from the first); `sent` counts frames sent since start,
@@ -70,8 +72,10 @@ class _Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
 
 class MjpegServer:
     def __init__(self, frames: list[bytes], fps: float = 24.0, port: int = 0,
-                 path: str = "/cam.mjpg", loop: bool = True):
+                 path: str = "/cam.mjpg", loop: bool = True, max_clients: int | None = None):
         self.frames, self.fps, self.path, self.loop = frames, float(fps), path, loop
+        self.max_clients = max_clients
+        self.refused = 0  # clients turned away while `max_clients` were being served
         self.port = port
         self.sent = 0
         self.send_log: list[tuple[float, int]] = []
@@ -158,6 +162,15 @@ class MjpegServer:
         self._running.set()
 
     def _serve(self, handler) -> None:
+        with self._lock:
+            if self.max_clients is not None and len(self._sockets) >= self.max_clients:
+                self.refused += 1
+                busy = True
+            else:
+                busy = False
+        if busy:
+            handler.send_error(503, "busy: serving another client")
+            return
         with self._lock:
             generation = self._generation
             self._sockets.add(handler.connection)

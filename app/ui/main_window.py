@@ -21,6 +21,7 @@ from PySide6.QtWidgets import QMainWindow, QMessageBox
 
 from app.core.analysis.analyzer import Analyzer
 from app.core.analysis.live_feed import FeedState
+from app.core.analysis.sources import source_label
 from app.core.analysis.uncertainty import Threshold
 from app.core.session.store import SessionMeta, SessionStore
 
@@ -311,9 +312,25 @@ class MainWindow(ArchiveActions, QMainWindow):
             settings.put("clinician", details.clinician)
         if could_be_live(spec):  # a recording asks nothing: the choice stays as it was
             remember_consent_choice(details.clinician, details.record_video)
-        self.statusBar().showMessage(f"Opening {spec}…")
-        self._start_worker(spec, autostart=False)
+        held = self._holds(spec)
+        if held:
+            # A camera, or a stream that serves one client, opens only once: the running
+            # session lets go of it first (saved as it stands; if the reopening fails, it
+            # stays ended and says why), and the new one retries while the slot frees.
+            self.end_session()
+        self.statusBar().showMessage(f"Opening {source_label(str(reopenable(spec)))}…")
+        self._start_worker(spec, autostart=False, open_retry_s=5.0 if held else 0.0)
         self._pending_details, self._pending_spec = details, reopenable(spec)
+
+    def _holds(self, spec) -> bool:
+        """Whether the running worker has `spec` open as a live source."""
+        info = self.model.info
+        if self.worker is None or info is None or not info.live:
+            return False
+        spec = reopenable(spec)
+        if isinstance(spec, int):
+            return info.name == f"camera {spec}"
+        return "://" in str(spec) and source_label(str(spec)) == source_label(info.name)
 
     def new_session(self) -> None:
         """Start a new session on the current source (from its start, for a recording)."""
@@ -338,13 +355,15 @@ class MainWindow(ArchiveActions, QMainWindow):
         self.finished.show_finished(self.sessions.session_id is not None)
         self._update_title()
 
-    def _start_worker(self, source, autostart: bool, reopened: Reopened | None = None):
+    def _start_worker(self, source, autostart: bool, reopened: Reopened | None = None,
+                      open_retry_s: float = 0.0):
         if self._pending is not None:
             self._retire(*self._pending[:2])
             self._pending = None
         worker = AnalysisWorker(self.analyzer, source, autostart=autostart, speed=self.speed,
                                 start_paused=reopened is not None,
-                                cached=reopened.loaded.frames if reopened else ())
+                                cached=reopened.loaded.frames if reopened else (),
+                                open_retry_s=open_retry_s)
         worker.sigOpened.connect(self._on_opened)
         worker.sigFrame.connect(self._on_frame)
         worker.sigPlaying.connect(self._on_playing)

@@ -142,4 +142,6 @@ def reopenable(source):
     if getattr(source, "kind", "") == "camera" and name.split()[-1:] and \
             name.split()[-1].isdigit():
         return int(name.split()[-1])
+    if getattr(source, "kind", "") == "stream" and ":***@" not in name:
+        return name  # a URL without a password is its own name
     return None  # a stream's name has no password: it cannot be reopened from it

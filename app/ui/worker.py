@@ -39,7 +39,7 @@ from app.core.analysis.analyzer import Analyzer
 from app.core.analysis.patient import with_patient
 from app.core.analysis.results import FrameResult
 from app.core.analysis.sources import Frame
-from app.core.errors import CoreError
+from app.core.errors import CoreError, SourceError
 
 from .frame_packet import FramePacket, ResultCache, to_qimage
 from .readers import SourceInfo, make_reader
@@ -90,13 +90,15 @@ class AnalysisWorker(QObject):
 
     def __init__(self, analyzer: Analyzer, source, *, autostart: bool = True,
                  start_paused: bool = False, speed: float = 1.0, cached=(),
-                 display_max_width: int = 1280):
+                 display_max_width: int = 1280, open_retry_s: float = 0.0):
         """`source`: a core Source or a spec to open here. `autostart=False`: open, announce
         `sigOpened`, then wait for `activate()`. `cached`: FrameResults analysed earlier (a
         reopened session): shown again, never recomputed. `start_paused`: show the first frame
-        and wait for play."""
+        and wait for play. `open_retry_s`: keep trying to open for this long (a camera or a
+        one-viewer stream just let go of frees its slot a moment later)."""
         super().__init__()
         self._analyzer, self._spec = analyzer, source
+        self._open_retry_s = open_retry_s
         self._autostart, self._start_paused = autostart, start_paused
         self.speed, self._max_w = speed, display_max_width
         self._cache = ResultCache(cached, getattr(analyzer, "classes", None))
@@ -175,8 +177,18 @@ class AnalysisWorker(QObject):
         self._cache = ResultCache()
         self._reader = self._current = self._held = None
 
+    def _open(self):
+        deadline = time.monotonic() + self._open_retry_s
+        while True:
+            try:
+                return make_reader(self._spec)
+            except SourceError:
+                if self._stopping or time.monotonic() >= deadline:
+                    raise
+                time.sleep(0.25)
+
     def _run(self) -> None:
-        self._reader = make_reader(self._spec)
+        self._reader = self._open()
         self.info = self._reader.info
         self.sigOpened.emit(self.info)
         while not self._autostart and not self._stopping:  # wait until the GUI switches over

@@ -172,3 +172,29 @@ def test_only_the_clinician_ends_a_live_session(qtbot, live_window, server, stor
     [summary] = store.list_sessions()
     assert summary.frames == win.model.buffer.analysed  # flushed: "saved" is true
     assert [e.kind for e in store.load_session(summary.id).events] == [SIGNAL_LOST]
+
+
+def test_new_session_on_a_stream_that_serves_one_client(qtbot, live_window, jpegs, store,
+                                                       monkeypatch):
+    """A camera or a one-viewer stream opens only once: New session lets go of it first
+    (the session so far saved), then opens it again for the new one."""
+    from app.ui.session_details import SessionDetails
+
+    warned = []
+    monkeypatch.setattr("app.ui.main_window.QMessageBox.warning",
+                        lambda parent, title, text: warned.append(text))
+    with MjpegServer(jpegs, fps=24, max_clients=1) as server:
+        win = live_window(open_source(server.url, live=FAST_LIVE))
+        win.ask_details = lambda previous, source: SessionDetails("P-027", "Dr A")
+        first = win.sessions.session_id
+        qtbot.waitUntil(lambda: win.model.buffer.analysed >= 5, timeout=10_000)
+        win.new_session()
+        qtbot.waitUntil(lambda: win.sessions.session_id not in (None, first)
+                        and win.model.buffer.analysed >= 5, timeout=15_000)
+        assert not warned  # the new connection may have been turned away while the old
+        # one was closing: it was tried again
+        assert win.model.info.live and not win.finished.isVisibleTo(win)
+    sessions = {s.id: s for s in store.list_sessions()}
+    assert set(sessions) == {first, win.sessions.session_id}
+    assert sessions[first].frames >= 5 and sessions[win.sessions.session_id].patient_code == \
+        "P-027"
