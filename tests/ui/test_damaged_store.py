@@ -7,6 +7,31 @@ import stat
 from pathlib import Path
 
 
+def dialogs(monkeypatch) -> list[str]:
+    """The texts of the warning dialogs the window shows from now on (none is opened)."""
+    told: list[str] = []
+    monkeypatch.setattr("app.ui.main_window.QMessageBox.warning",
+                        lambda parent, title, text: told.append(text))
+    return told
+
+
+def damage_once(store, monkeypatch) -> None:
+    """The next save of frame results finds the database damaged; later ones work."""
+    from app.core.session.store import SessionStoreDamaged
+
+    real_add = store.add_frames
+    calls = []
+
+    def damaged_once(sid, results):
+        calls.append(sid)
+        if len(calls) == 1:
+            raise SessionStoreDamaged("cannot save frame results: the session database is "
+                                      "damaged (database disk image is malformed)")
+        return real_add(sid, results)
+
+    monkeypatch.setattr(store, "add_frames", damaged_once)
+
+
 def test_damaged_database_at_start_is_set_aside_and_saving_goes_on(tmp_path, monkeypatch):
     from app.core.session.store import SessionMeta
     from app.ui.main import _open_store
@@ -26,24 +51,10 @@ def test_damaged_database_at_start_is_set_aside_and_saving_goes_on(tmp_path, mon
 
 
 def test_damage_during_a_session_starts_a_fresh_database(window, store, qtbot, monkeypatch):
-    from app.core.session.store import SessionStoreDamaged
-
-    told = []
-    monkeypatch.setattr("app.ui.main_window.QMessageBox.warning",
-                        lambda parent, title, text: told.append(text))
+    told = dialogs(monkeypatch)
     note = window.notes.begin_note(0.5)
     window.model.update_note(note.id, text="before the damage")
-    real_add = store.add_frames
-    calls = []
-
-    def damaged_once(sid, results):
-        calls.append(sid)
-        if len(calls) == 1:
-            raise SessionStoreDamaged("cannot save frame results: the session database is "
-                                      "damaged (database disk image is malformed)")
-        return real_add(sid, results)
-
-    monkeypatch.setattr(store, "add_frames", damaged_once)
+    damage_once(store, monkeypatch)
     qtbot.waitUntil(lambda: bool(told), timeout=15_000)
     assert "damaged" in told[0] and "new database" in told[0]
     assert list(store.path.parent.glob(f"{store.path.name}.damaged-*"))
@@ -84,13 +95,10 @@ def test_after_a_fresh_start_the_recorded_video_follows_the_session(window, stor
     import cv2
 
     from app.core.analysis.sources import Source
-    from app.core.session.store import SessionStoreDamaged
     from app.core.session.video import RecordedVideo
     from app.ui.session_details import SessionDetails
 
-    told = []
-    monkeypatch.setattr("app.ui.main_window.QMessageBox.warning",
-                        lambda parent, title, text: told.append(text))
+    told = dialogs(monkeypatch)
     camera = Source("camera 9", "camera", cap=cv2.VideoCapture(str(demo_clip)))  # live stand-in
     old = window.worker
     window.open_source(camera, SessionDetails("P-044", "Dr C", "", record_video=True))
@@ -98,17 +106,7 @@ def test_after_a_fresh_start_the_recorded_video_follows_the_session(window, stor
     first_sid, first_rec = window.sessions.session_id, window.sessions.video_recorder
     qtbot.waitUntil(lambda: first_rec.written >= 10, timeout=10_000)
     before = store.video_dir(first_sid)
-    real_add = store.add_frames
-    calls = []
-
-    def damaged_once(sid, results):
-        calls.append(sid)
-        if len(calls) == 1:
-            raise SessionStoreDamaged("cannot save frame results: the session database is "
-                                      "damaged (database disk image is malformed)")
-        return real_add(sid, results)
-
-    monkeypatch.setattr(store, "add_frames", damaged_once)
+    damage_once(store, monkeypatch)
     qtbot.waitUntil(lambda: bool(told), timeout=15_000)
     assert "video moved with it" in told[0]
     rec = window.sessions.video_recorder
