@@ -45,6 +45,8 @@ from app.core.analysis.face_mesh import MESH_MODEL, FaceMesh  # noqa: E402
 from app.core.analysis.head_pose import (  # noqa: E402
     PRESENCE_LIMIT,
     TURNED_LIMIT_DEG,
+    TurnConfig,
+    TurnGate,
     head_yaw,
     yaw_deg,
 )
@@ -76,9 +78,16 @@ class Reader:
 
 
 def turned(cues: np.ndarray, yaw_limit: float, presence_limit: float) -> np.ndarray:
-    """Which faces [N, 3] (blaze yaw, mesh yaw, presence) a rule turns away."""
-    yaw = np.array([abs(head_yaw(None if np.isnan(b) else b, m) or 0.0) for b, m, _ in cues])
-    return (yaw >= yaw_limit) | (cues[:, 2] < presence_limit)
+    """Which faces [N, 3] (blaze yaw, mesh yaw, presence; NaN: not found) the app's gate
+    turns away as still images, with these limits."""
+    config = TurnConfig(limit_deg=yaw_limit, release_deg=yaw_limit,
+                        presence_limit=presence_limit, presence_release=presence_limit)
+    out = []
+    for b, m, p in cues:
+        found = not np.isnan(m)
+        yaw = head_yaw(None if np.isnan(b) else b, m if found else None)
+        out.append(TurnGate(config).update(0, yaw, presence=p if found else None))
+    return np.array(out)
 
 
 def judged(images: np.ndarray, reader: Reader) -> None:
@@ -188,7 +197,7 @@ def _write_changed(src: Path, dst: Path, seed: int) -> tuple[Path, dict]:
 def media(media_dir: Path) -> None:
     print("\n3. real near-frontal faces through the analyzer (as fer-analyze runs them): "
           "frames turned away")
-    analyzer = Analyzer()
+    analyzer, reader = Analyzer(), Reader()
     clip = media_dir / "WolfgangLanger_Pexels.mp4"
     with tempfile.TemporaryDirectory() as tmp:
         sources = [(media_dir / n, None) for n in ("WolfgangLanger_Pexels.mp4",
@@ -200,7 +209,7 @@ def media(media_dir: Path) -> None:
                 print(f"   {path.name}: missing, skipped")
                 continue
             results = list(analyze_source(str(path), analyzer))
-            low = _lowest_presence(path)
+            low = _lowest_presence(path, reader)
             faces = [f for r in results for f in r.faces if f.detected]
             yaws = np.abs([f.yaw_deg for f in faces if f.yaw_deg is not None])
             pct = np.round(np.percentile(yaws, [50, 95, 100]), 1).tolist() if len(yaws) else []
@@ -213,9 +222,9 @@ def media(media_dir: Path) -> None:
                   f"lowest presence {low:.2f}")
 
 
-def _lowest_presence(path: Path, every: int = 5) -> float:
+def _lowest_presence(path: Path, reader: Reader, every: int = 5) -> float:
     """The lowest face-mesh presence of the best face in every `every`-th frame."""
-    reader, low = Reader(), 1.0
+    low = 1.0
     cap = cv2.VideoCapture(str(path))
     i = 0
     while True:
