@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -171,14 +172,23 @@ class RecordedVideoReader:
         self._video.close()
 
 
-def make_reader(spec_or_source: Source | str | int | Path | RecordedVideoSpec
+def make_reader(spec_or_source: Source | str | int | Path | RecordedVideoSpec,
+                retry_s: float = 0.0, stopping=lambda: False
                 ) -> RecordingReader | LiveReader | RecordedVideoReader:
-    """Open (if needed) and wrap a source. Raises the core's SourceError."""
+    """Open (if needed) and wrap a source. Raises the core's SourceError. `retry_s`: keep
+    trying to open for this long, until `stopping()` (a camera or a one-viewer stream just
+    let go of frees its slot a moment later)."""
     if isinstance(spec_or_source, RecordedVideoSpec):
         return RecordedVideoReader(spec_or_source)
     source = spec_or_source
-    if not isinstance(source, Source):
-        source = open_source(source)
+    deadline = time.monotonic() + retry_s
+    while not isinstance(source, Source):
+        try:
+            source = open_source(source)
+        except SourceError:
+            if stopping() or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.25)
     return RecordingReader(source) if source.kind == "file" else LiveReader(source)
 
 

@@ -39,7 +39,7 @@ from app.core.analysis.analyzer import Analyzer
 from app.core.analysis.patient import with_patient
 from app.core.analysis.results import FrameResult
 from app.core.analysis.sources import Frame
-from app.core.errors import CoreError, SourceError
+from app.core.errors import CoreError
 
 from .frame_packet import FramePacket, ResultCache, to_qimage
 from .readers import SourceInfo, make_reader
@@ -177,18 +177,8 @@ class AnalysisWorker(QObject):
         self._cache = ResultCache()
         self._reader = self._current = self._held = None
 
-    def _open(self):
-        deadline = time.monotonic() + self._open_retry_s
-        while True:
-            try:
-                return make_reader(self._spec)
-            except SourceError:
-                if self._stopping or time.monotonic() >= deadline:
-                    raise
-                time.sleep(0.25)
-
     def _run(self) -> None:
-        self._reader = self._open()
+        self._reader = make_reader(self._spec, self._open_retry_s, lambda: self._stopping)
         self.info = self._reader.info
         self.sigOpened.emit(self.info)
         while not self._autostart and not self._stopping:  # wait until the GUI switches over
